@@ -1,0 +1,1 @@
+"""Wealth-customer mining on Spark: the library behind the jobs in jobs/."""

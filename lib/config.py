@@ -1,0 +1,185 @@
+"""YAML configuration -> frozen dataclasses, validated before Spark starts.
+
+`conf/base.yaml` holds the defaults; `conf/<env>.yaml` overrides some of its keys; command
+line flags (--raw-root, --warehouse, --database) override both. An unknown key or a value
+of the wrong kind raises ConfigError naming the file and the key.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+SOURCE_FORMATS = ("parquet", "csv", "table")
+_DB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class ConfigError(ValueError):
+    """A configuration file or flag is wrong; the message names it."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    raw_root: str
+    warehouse: str
+    checkpoint_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    format: str = "parquet"
+    table_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class SparkConf:
+    master: str | None = None
+    embedded_metastore: bool = True
+    packages: tuple[str, ...] = ()
+    settings: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Quality:
+    max_bad_share: float = 0.05
+    max_amount: float = 1e10
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str
+    database: str
+    paths: Paths
+    source: Source
+    spark: SparkConf
+    quality: Quality
+
+    @property
+    def silver_database(self) -> str:
+        """Cleaned source tables; gold consumers read `database`, not this one."""
+        return f"{self.database}_silver"
+
+    @property
+    def checkpoint_dir(self) -> str:
+        return self.paths.checkpoint_dir or f"{self.paths.warehouse}/_checkpoints"
+
+    def table(self, name: str) -> str:
+        return f"{self.database}.{name}"
+
+    def silver_table(self, name: str) -> str:
+        return f"{self.silver_database}.{name}"
+
+
+def load_conf(env: str = "local", overrides: Mapping[str, Any] | None = None,
+              conf_dir: Path = CONF_DIR) -> Config:
+    """Read base.yaml + <env>.yaml, apply flag overrides, validate, freeze."""
+    base = _read_yaml(conf_dir / "base.yaml")
+    env_file = conf_dir / f"{env}.yaml"
+    if not env_file.exists():
+        known = sorted(p.stem for p in conf_dir.glob("*.yaml") if p.stem != "base")
+        raise ConfigError(f"unknown environment '{env}': no {env_file} (known: {', '.join(known)})")
+    merged = _merge(base, _read_yaml(env_file), where=env_file.name)
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(merged, dotted, value)
+    return _build(env, merged, source=f"{env_file.name} over base.yaml")
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path.name}: not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name}: expected a mapping at the top level")
+    return data
+
+
+def _merge(base: dict, top: dict, where: str, prefix: str = "") -> dict:
+    """Deep-merge `top` into a copy of `base`; a key unknown to base is an error."""
+    out = dict(base)
+    for key, value in top.items():
+        dotted = f"{prefix}{key}"
+        if key not in base:
+            raise ConfigError(f"{where}: unknown key '{dotted}' (known: {', '.join(sorted(base))})")
+        free_form = dotted == "spark.settings"  # any Spark setting may be given
+        if isinstance(value, dict) and isinstance(base[key], dict) and not free_form:
+            out[key] = _merge(base[key], value, where, prefix=f"{dotted}.")
+        elif isinstance(value, dict) and free_form:
+            out[key] = {**base[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _set_dotted(tree: dict, dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        tree = tree.setdefault(part, {})
+    merge = isinstance(value, dict) and isinstance(tree.get(leaf), dict)
+    tree[leaf] = {**tree[leaf], **value} if merge else value
+
+
+def _section(cls, raw: Any, name: str, source: str):
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: '{name}' must be a mapping")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key '{name}.{unknown[0]}' (known: {', '.join(sorted(known))})")
+    return cls(**raw)
+
+
+def _build(env: str, raw: dict, source: str) -> Config:
+    known = {f.name for f in dataclasses.fields(Config)} - {"env"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})")
+    spark_raw = dict(raw.get("spark") or {})
+    spark_raw["packages"] = tuple(spark_raw.get("packages") or ())
+    spark_raw["settings"] = {str(k): str(v) for k, v in (spark_raw.get("settings") or {}).items()}
+    conf = Config(
+        env=env,
+        database=raw.get("database"),
+        paths=_section(Paths, raw.get("paths"), "paths", source),
+        source=_section(Source, raw.get("source") or {}, "source", source),
+        spark=_section(SparkConf, spark_raw, "spark", source),
+        quality=_section(Quality, raw.get("quality") or {}, "quality", source),
+    )
+    _validate(conf, source)
+    return conf
+
+
+def _validate(conf: Config, source: str) -> None:
+    def fail(key: str, why: str) -> None:
+        raise ConfigError(f"{source}: bad value for '{key}': {why}")
+
+    if not isinstance(conf.database, str) or not _DB_NAME.match(conf.database):
+        fail("database", f"{conf.database!r} is not a lower_snake_case name")
+    for key in ("raw_root", "warehouse"):
+        if not isinstance(getattr(conf.paths, key), str) or not getattr(conf.paths, key):
+            fail(f"paths.{key}", "must be a non-empty path")
+    if conf.source.format not in SOURCE_FORMATS:
+        fail("source.format", f"{conf.source.format!r} is not one of {', '.join(SOURCE_FORMATS)}")
+    if not isinstance(conf.spark.embedded_metastore, bool):
+        fail("spark.embedded_metastore", "must be true or false")
+    for coord in conf.spark.packages:
+        if not isinstance(coord, str) or coord.count(":") != 2:
+            fail("spark.packages", f"{coord!r} is not a group:artifact:version coordinate")
+    share = conf.quality.max_bad_share
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        fail("quality.max_bad_share", f"{share!r} is not a share between 0 and 1")
+    amount = conf.quality.max_amount
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
+        fail("quality.max_amount", f"{amount!r} is not a positive amount")
+
+
+def absolute(path: str) -> str:
+    """Local paths become absolute (Derby and Delta need them); URIs stay as they are."""
+    return path if "://" in path or path.startswith("hdfs:") else os.path.abspath(path)

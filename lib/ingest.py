@@ -1,0 +1,178 @@
+"""Validate one month of the six source tables and split them into clean and quarantined.
+
+Dimension tables are validated whole (they are current snapshots); T98 by STAT_MONTH and
+the ledger by posting date. References are checked against the clean rows of the table
+referred to, so tables are validated in dependency order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import DateType
+
+from lib import validation as V
+from lib.config import Config, Quality
+from lib.io import replace_months
+from lib.months import add_months
+from lib.privacy import MASKS
+from lib.rules import REFERENCES, TABLE_RULES, TableRules, month_of
+from lib.schemas import PERSONAL_COLUMNS, SOURCE_TABLES
+from lib.tables import DATA_QUALITY, LEDGER_CHAIN_STATE, quarantine_spec, silver_spec
+
+UNDATED = "UNDATED"
+INGEST_ORDER = ("ORG_DIM", "T01_INDPTY_ID", "T03_AGREEMENT", "TCS_INDPTY_AGMT_RELATION_H",
+                "T98_INDPTY_PROD_STAT", "JNL_ACC_CHG")
+
+
+class QualityError(RuntimeError):
+    """A table's bad-row share passed the configured limit; nothing was published."""
+
+
+@dataclass
+class Validated:
+    table: str
+    flagged: DataFrame          # contract columns, _raw_* columns, _rule, stat_month
+    rules: list[str]
+
+    @property
+    def clean(self) -> DataFrame:
+        return self.flagged.filter(F.col(V.RULE).isNull())
+
+    @property
+    def bad(self) -> DataFrame:
+        return self.flagged.filter(F.col(V.RULE).isNotNull())
+
+
+def month_slice(raw: DataFrame, table: str, month: str) -> DataFrame:
+    """Rows that can belong to `month` (or to no month), read cheaply: a typed ledger is
+    pruned by TXN_DT before anything is parsed."""
+    if table == "JNL_ACC_CHG" and isinstance(raw.schema["TXN_DT"].dataType, DateType):
+        first = F.to_date(F.lit(f"{month}-01"))
+        return raw.filter(F.col("TXN_DT").between(first, F.last_day(first)) | F.col("TXN_DT").isNull())
+    return raw
+
+
+def validate_table(raw: DataFrame, rules: TableRules, month: str, quality: Quality,
+                   known: dict[str, DataFrame], prior_chain: DataFrame | None = None) -> DataFrame:
+    """The month's rows of one table, each with the first rule it broke (or null)."""
+    df = V.parse_to_contract(month_slice(raw, rules.table, month), SOURCE_TABLES[rules.table],
+                             rules.table)
+    df = (df.withColumn("stat_month", F.coalesce(month_of(rules.table, month), F.lit(UNDATED)))
+            .filter(F.col("stat_month").isin(month, UNDATED)))
+    for col, pattern in rules.formats.items():
+        df = V.flag(df, "unparseable", ~F.col(col).rlike(pattern))
+    missing_key = V.any_of([F.trim(F.col(V.RAW + k)).eqNullSafe("") | F.col(V.RAW + k).isNull()
+                          for k in rules.keys])
+    df = V.flag_first(df, "null_key", missing_key)
+    if rules.codes:
+        df = V.flag(df, "bad_code", V.any_of([~F.col(c).isin(*allowed) for c, allowed in rules.codes.items()]))
+    for rule, check in rules.checks:
+        df = V.flag(df, rule, check(quality))
+    for column, ref in rules.refs:
+        df = V.flag_unknown(df, column, known[ref], f"unknown_{ref}")
+    if rules.unique:
+        df = V.flag_duplicates(df, rules.unique)
+    if rules.balance_chain:
+        df = V.flag_balance_breaks(df, prior_chain)
+    return df
+
+
+def validate_month(read, month: str, quality: Quality,
+                   prior_chain: DataFrame | None) -> dict[str, Validated]:
+    """Validate every source table for `month`; `read(table)` gives the raw DataFrame.
+    Each result is persisted: it is counted, then written twice (clean and quarantine)."""
+    out: dict[str, Validated] = {}
+    known: dict[str, DataFrame] = {}
+    for table in INGEST_ORDER:
+        rules = TABLE_RULES[table]
+        flagged = validate_table(read(table), rules, month, quality, known,
+                                 prior_chain if rules.balance_chain else None)
+        flagged = flagged.persist(StorageLevel.MEMORY_AND_DISK)
+        out[table] = Validated(table, flagged, rules.rules)
+        for ref, (ref_table, key) in REFERENCES.items():
+            if ref_table == table:
+                known[ref] = out[table].clean.select(key)
+    return out
+
+
+def quality_counts(validated: dict[str, Validated]) -> DataFrame:
+    """data_quality rows: stat_month, table_name, rule, rows_in, rows_bad."""
+    frames = [V.rule_counts(v.flagged, v.rules).withColumn("table_name", F.lit(t))
+              for t, v in validated.items()]
+    out = frames[0]
+    for frame in frames[1:]:
+        out = out.unionByName(frame)
+    return out.select("stat_month", "table_name", "rule", "rows_in", "rows_bad")
+
+
+def check_limits(counts: list[dict], max_bad_share: float) -> None:
+    """Raise QualityError naming every table (and its worst rule) over the limit."""
+    totals: dict[tuple[str, str], dict] = {}
+    for row in counts:
+        entry = totals.setdefault((row["table_name"], row["stat_month"]),
+                                  {"rows_in": row["rows_in"], "bad": 0, "worst": ("", -1)})
+        entry["bad"] += row["rows_bad"]
+        if row["rows_bad"] > entry["worst"][1]:
+            entry["worst"] = (row["rule"], row["rows_bad"])
+    over = [f"{table} ({month}): {e['bad']:,} of {e['rows_in']:,} rows bad "
+            f"({e['bad'] / e['rows_in']:.2%} > {max_bad_share:.2%}), mostly rule "
+            f"'{e['worst'][0]}' ({e['worst'][1]:,} rows)"
+            for (table, month), e in sorted(totals.items())
+            if e["rows_in"] and e["bad"] / e["rows_in"] > max_bad_share]
+    if over:
+        raise QualityError("bad-row share over the limit, nothing published: " + "; ".join(over))
+
+
+def silver_rows(v: Validated) -> DataFrame:
+    return v.clean.select(*[F.col(f.name).alias(f.name.lower()) for f in SOURCE_TABLES[v.table]],
+                          "stat_month")
+
+
+def quarantine_rows(v: Validated) -> DataFrame:
+    """Bad rows as delivered, personal data masked."""
+    def delivered(name: str):
+        raw = F.col(V.RAW + name)
+        kind = PERSONAL_COLUMNS.get(name)
+        return (MASKS[kind](raw) if kind else raw).alias(name.lower())
+    return v.bad.select("stat_month", F.col(V.RULE).alias("rule"),
+                        *[delivered(f.name) for f in SOURCE_TABLES[v.table]])
+
+
+def chain_state(ledger: Validated, prior: DataFrame | None, month: str) -> DataFrame:
+    """Per account, the last record that passed the structural rules (clean or only a
+    balance break) up to the end of `month`; accounts quiet this month carry forward."""
+    eligible = ledger.flagged.filter(V.RULE + " IS NULL OR " + V.RULE + " = 'balance_break'")
+    last = (eligible.filter(F.col("stat_month") == month)
+            .groupBy(F.col("AGMT_ID").alias("agmt_id"))
+            .agg(F.max_by(F.struct("TXN_SEQ", "BAL_AFTER"), F.struct("TXN_SEQ", "TXN_ID")).alias("r"))
+            .select("agmt_id", F.col("r.TXN_SEQ").alias("last_txn_seq"),
+                    F.col("r.BAL_AFTER").alias("last_bal_after")))
+    if prior is not None:
+        quiet = prior.join(last.select("agmt_id"), on="agmt_id", how="left_anti")
+        last = last.unionByName(quiet.select("agmt_id", "last_txn_seq", "last_bal_after"))
+    return last.withColumn("stat_month", F.lit(month))
+
+
+def publish(spark: SparkSession, conf: Config, month: str, validated: dict[str, Validated],
+            counts: DataFrame, prior_chain: DataFrame | None) -> None:
+    """Write silver, quarantine, data_quality and the ledger chain state for `month`.
+    Each write replaces only the run's month (and UNDATED), so a re-run is identical."""
+    months = [month, UNDATED]
+    for table, v in validated.items():
+        replace_months(spark, silver_rows(v), conf.silver_database, silver_spec(table), [month])
+        replace_months(spark, quarantine_rows(v), conf.database, quarantine_spec(table), months)
+    replace_months(spark, counts, conf.database, DATA_QUALITY, months)
+    state = chain_state(validated["JNL_ACC_CHG"], prior_chain, month)
+    replace_months(spark, state, conf.silver_database, LEDGER_CHAIN_STATE, [month])
+
+
+def read_prior_chain(spark: SparkSession, conf: Config, month: str) -> DataFrame | None:
+    """Last month's chain state, if that month was ingested."""
+    name = conf.silver_table(LEDGER_CHAIN_STATE.name)
+    if not spark.catalog.tableExists(name):
+        return None
+    prior = spark.table(name).filter(F.col("stat_month") == add_months(month, -1))
+    return prior if prior.limit(1).count() else None

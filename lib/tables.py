@@ -1,0 +1,80 @@
+"""Output table specs: names, column types and the comments stored in the metastore.
+
+Silver tables are the validated source tables (lower-case contract names + stat_month);
+quarantine tables keep each bad row as delivered (strings, personal data masked) with the
+rule it broke; data_quality counts rows per table x rule x month.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql.types import StructType
+
+from lib.schemas import SOURCE_TABLES
+
+COLUMN_DOCS = {
+    "CUST_ID": "customer number (10 digits)", "ID_NO": "resident ID number (18 characters)",
+    "CUST_NAME": "customer name", "GENDER": "M or F", "BIRTH_DT": "date of birth",
+    "OCCUPATION": "occupation", "ADDRESS": "home address", "OPEN_ORG_ID": "home branch",
+    "OPEN_DT": "date opened", "ORG_ID": "branch id", "ORG_NAME": "branch name",
+    "COUNTY_NAME": "county", "CITY_NAME": "city", "AGMT_ID": "agreement (account) id",
+    "PROD_TYPE": "product type (SPEC §3)", "CLOSE_DT": "date closed, null while open",
+    "STATUS": "ACTIVE or CLOSED", "STAT_MONTH": "statistics month YYYY-MM",
+    "HOLD_CNT": "number of holdings", "MONTH_AVG_BAL": "daily-average balance over the month, CNY",
+    "MONTH_END_BAL": "balance on the month's last day, CNY", "TXN_ID": "ledger record id",
+    "TXN_DT": "posting date", "TXN_TS": "posting time", "TXN_SEQ": "order of the account's records",
+    "DR_CR_FLAG": "C money in, D money out", "TXN_AMT": "amount, CNY",
+    "BAL_AFTER": "account balance after the record, CNY", "TXN_CODE": "transaction code",
+    "CHANNEL": "channel", "CPTY_ACCT_NO": "counterparty account number",
+    "CPTY_NAME": "counterparty name", "CPTY_BANK_CODE": "counterparty bank (PSBC = postal)",
+    "CPTY_CUST_ID": "counterparty CUST_ID when a postal customer", "REL_TYPE": "OWNER or SIGNED",
+    "START_DT": "relation in force from", "END_DT": "relation in force until (exclusive)",
+}
+STAT_MONTH_DOC = "month of the run that wrote the row, YYYY-MM (partition)"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    comment: str
+    columns: tuple[tuple[str, str, str], ...]  # (name, SQL type, comment)
+    partition: str = "stat_month"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c[0] for c in self.columns]
+
+
+def silver_spec(source: str) -> TableSpec:
+    schema: StructType = SOURCE_TABLES[source]
+    cols = tuple((f.name.lower(), f.dataType.simpleString(), COLUMN_DOCS[f.name]) for f in schema)
+    return TableSpec(source.lower(), f"Validated rows of source table {source}",
+                     cols + (("stat_month", "string", STAT_MONTH_DOC),))
+
+
+def quarantine_spec(source: str) -> TableSpec:
+    cols = tuple((f.name.lower(), "string", f"as delivered: {COLUMN_DOCS[f.name]} (personal data masked)")
+                 for f in SOURCE_TABLES[source])
+    return TableSpec(f"quarantine_{source.lower()}",
+                     f"Rows of source table {source} that broke a validation rule, as delivered",
+                     (("stat_month", "string", STAT_MONTH_DOC + "; UNDATED when no month can be read"),
+                      ("rule", "string", "the first validation rule the row broke")) + cols)
+
+
+DATA_QUALITY = TableSpec("data_quality", "Rows in and rows quarantined per source table, rule and month", (
+    ("stat_month", "string", STAT_MONTH_DOC + "; UNDATED for rows with no readable month"),
+    ("table_name", "string", "source table name"),
+    ("rule", "string", "validation rule"),
+    ("rows_in", "bigint", "rows of the table read for the month"),
+    ("rows_bad", "bigint", "rows quarantined under this rule"),
+))
+
+LEDGER_CHAIN_STATE = TableSpec(
+    "ledger_chain_state",
+    "Per deposit account, the last ledger record (by TXN_SEQ) that passed the structural rules "
+    "up to the month's end: where the next month's BAL_AFTER chain check starts", (
+        ("agmt_id", "string", COLUMN_DOCS["AGMT_ID"]),
+        ("last_txn_seq", "bigint", "TXN_SEQ of the last record"),
+        ("last_bal_after", "decimal(18,2)", "BAL_AFTER of the last record, CNY"),
+        ("stat_month", "string", STAT_MONTH_DOC),
+    ))
