@@ -20,7 +20,8 @@ from lib.months import add_months
 from lib.privacy import MASKS
 from lib.rules import REFERENCES, TABLE_RULES, TableRules, month_of
 from lib.schemas import PERSONAL_COLUMNS, SOURCE_TABLES
-from lib.tables import DATA_QUALITY, LEDGER_CHAIN_STATE, quarantine_spec, silver_spec
+from lib.tables import (DATA_QUALITY, LEDGER_CHAIN_STATE, quarantine_column, quarantine_spec,
+                        silver_spec)
 
 UNDATED = "UNDATED"
 INGEST_ORDER = ("ORG_DIM", "T01_INDPTY_ID", "T03_AGREEMENT", "TCS_INDPTY_AGMT_RELATION_H",
@@ -127,8 +128,8 @@ def check_limits(counts: list[dict], max_bad_share: float) -> None:
 
 
 def silver_rows(v: Validated) -> DataFrame:
-    return v.clean.select(*[F.col(f.name).alias(f.name.lower()) for f in SOURCE_TABLES[v.table]],
-                          "stat_month")
+    return v.clean.select(*[F.col(f.name).alias(f.name.lower()) for f in SOURCE_TABLES[v.table]
+                            if f.name != "STAT_MONTH"], "stat_month")
 
 
 def quarantine_rows(v: Validated) -> DataFrame:
@@ -136,7 +137,7 @@ def quarantine_rows(v: Validated) -> DataFrame:
     def delivered(name: str):
         raw = F.col(V.RAW + name)
         kind = PERSONAL_COLUMNS.get(name)
-        return (MASKS[kind](raw) if kind else raw).alias(name.lower())
+        return (MASKS[kind](raw) if kind else raw).alias(quarantine_column(name))
     return v.bad.select("stat_month", F.col(V.RULE).alias("rule"),
                         *[delivered(f.name) for f in SOURCE_TABLES[v.table]])
 

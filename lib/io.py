@@ -47,3 +47,10 @@ def replace_months(spark: SparkSession, df: DataFrame, database: str, spec: Tabl
 
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def delete_path(spark: SparkSession, path: str) -> None:
+    """Remove a folder through Hadoop's FileSystem (local disk, HDFS or object store)."""
+    jvm = spark.sparkContext._jvm  # noqa: SLF001 - the documented route to Hadoop's FileSystem
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(hpath, True)  # noqa: SLF001

@@ -47,13 +47,20 @@ class TableSpec:
 
 def silver_spec(source: str) -> TableSpec:
     schema: StructType = SOURCE_TABLES[source]
-    cols = tuple((f.name.lower(), f.dataType.simpleString(), COLUMN_DOCS[f.name]) for f in schema)
+    cols = tuple((f.name.lower(), f.dataType.simpleString(), COLUMN_DOCS[f.name]) for f in schema
+                 if f.name != "STAT_MONTH")   # T98's own STAT_MONTH is the partition column
     return TableSpec(source.lower(), f"Validated rows of source table {source}",
                      cols + (("stat_month", "string", STAT_MONTH_DOC),))
 
 
+def quarantine_column(source_column: str) -> str:
+    """A delivered column's name in a quarantine table (T98's STAT_MONTH would clash with
+    the partition column, which for an undatable row is UNDATED)."""
+    return "delivered_stat_month" if source_column == "STAT_MONTH" else source_column.lower()
+
+
 def quarantine_spec(source: str) -> TableSpec:
-    cols = tuple((f.name.lower(), "string", f"as delivered: {COLUMN_DOCS[f.name]} (personal data masked)")
+    cols = tuple((quarantine_column(f.name), "string", f"as delivered: {COLUMN_DOCS[f.name]} (personal data masked)")
                  for f in SOURCE_TABLES[source])
     return TableSpec(f"quarantine_{source.lower()}",
                      f"Rows of source table {source} that broke a validation rule, as delivered",

@@ -1,0 +1,53 @@
+"""The synthetic province generator (SPEC §6): the six source tables and planted truth."""
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lib.schemas import SOURCE_TABLES
+from lib.synth import badrows
+from lib.synth.ledger import external_hubs, holdings, ledger
+from lib.synth.province import GenParams, agreements, branches, customers, relations, with_products
+
+
+def province(spark: SparkSession, p: GenParams) -> tuple[dict[str, DataFrame], dict[str, DataFrame]]:
+    """(source tables by name, planted truth by name); nothing is computed yet."""
+    # Cut the lineage twice: four tables derive from agreements, and the expressions of
+    # one long plan grow past what Spark's code generator compiles.
+    cust = with_products(customers(spark, p), p).localCheckpoint(eager=True)
+    agmts = agreements(cust, p).localCheckpoint(eager=True)
+    tables = {
+        "ORG_DIM": branches(spark, p),
+        "T01_INDPTY_ID": cust,
+        "T03_AGREEMENT": agmts,
+        "TCS_INDPTY_AGMT_RELATION_H": relations(agmts),
+        "T98_INDPTY_PROD_STAT": holdings(agmts, p),
+        "JNL_ACC_CHG": ledger(agmts.filter(F.col("class") == "deposit"), p),
+    }
+    tables = {name: df.select(*[F.col(f.name).cast(f.dataType) for f in SOURCE_TABLES[name]])
+              for name, df in tables.items()}
+    truth = {
+        "customers": cust.select(F.col("CUST_ID").alias("cust_id"), "segment", "profile", "base",
+                                 F.when(F.col("churn_k").isNotNull(),
+                                        F.date_format(F.add_months(F.lit(p.first_day), F.col("churn_k")), "yyyy-MM"))
+                                 .alias("churn_month"),
+                                 *[c for c in cust.columns if c.startswith("has_")]),
+        "external_hubs": external_hubs(spark, p),
+    }
+    return tables, truth
+
+
+def with_bad_rows(tables: dict[str, DataFrame], p: GenParams, as_text: bool
+                  ) -> tuple[dict[str, DataFrame], DataFrame | None]:
+    """Tables with injected bad rows (still carrying the MARK column) and the count of
+    what was injected per table x month x rule; unchanged when bad_rate is 0."""
+    if p.bad_rate <= 0:
+        if as_text:
+            tables = {n: df.select(*[F.col(c).cast("string") for c in df.columns]) for n, df in tables.items()}
+        return {n: df.withColumn(badrows.MARK, F.lit(None).cast("string")) for n, df in tables.items()}, None
+    injected = {n: badrows.inject(df, n, p.bad_rate, p.seed, as_text) for n, df in tables.items()}
+    counts = [badrows.truth(df, n) for n, df in injected.items()]
+    total = counts[0]
+    for c in counts[1:]:
+        total = total.unionByName(c)
+    return injected, total
