@@ -6,10 +6,9 @@ import sys
 
 from lib.cli import conf_from_args, job_parser, month_arg
 from lib.config import absolute
-from lib.io import delete_path
-from lib.logs import get_logger, run_job, stage
+from lib.logs import get_logger, run_job
 from lib.spark import spark_session
-from lib.synth import badrows, province, with_bad_rows
+from lib.synth import write_province
 from lib.synth.province import GenParams
 
 log = get_logger("generate")
@@ -36,28 +35,7 @@ def main(argv=None) -> int:
 
     def body() -> None:
         with spark_session("generate", conf) as spark:
-            tables, truth = province(spark, params)
-            as_text = args.format == "csv"
-            staging = f"{root}/_staging"
-            if params.bad_rate > 0 or as_text:
-                # Damage is injected into a staged clean copy, so the province is generated once.
-                for name, df in tables.items():
-                    with stage(log, f"generate {name}"):
-                        df.write.mode("overwrite").parquet(f"{staging}/{name}")
-                tables = {name: spark.read.parquet(f"{staging}/{name}") for name in tables}
-            tables, injected = with_bad_rows(tables, params, as_text)
-            for name, df in tables.items():
-                with stage(log, f"write {name}"):
-                    writer = df.drop(badrows.MARK).write.mode("overwrite")
-                    if as_text:
-                        writer.option("header", True).csv(f"{root}/{name}")
-                    else:
-                        writer.parquet(f"{root}/{name}")
-            for name, df in truth.items():
-                df.write.mode("overwrite").parquet(f"{root}/_truth/{name}")
-            if injected is not None:
-                injected.coalesce(1).write.mode("overwrite").parquet(f"{root}/_truth/bad_rows")
-            delete_path(spark, staging)
+            write_province(spark, params, root, args.format, log)
             log.info("province of %s customers, %s months from %s, seed %s written to %s",
                      f"{params.customers:,}", params.months, params.start_month, params.seed, root)
 

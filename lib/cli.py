@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from lib.config import Config, load_conf
+from lib.config import SOURCE_FORMATS, Config, load_conf
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -25,6 +25,7 @@ def job_parser(job: str, description: str, needs_month: bool = True) -> argparse
     parser.add_argument("--raw-root", help="override paths.raw_root")
     parser.add_argument("--warehouse", help="override paths.warehouse")
     parser.add_argument("--database", help="override database")
+    parser.add_argument("--source-format", choices=SOURCE_FORMATS, help="override source.format")
     return parser
 
 
@@ -33,4 +34,5 @@ def conf_from_args(args: argparse.Namespace) -> Config:
         "paths.raw_root": args.raw_root,
         "paths.warehouse": args.warehouse,
         "database": args.database,
+        "source.format": args.source_format,
     })

@@ -15,7 +15,8 @@ from pyspark.sql.types import DateType
 
 from lib import validation as V
 from lib.config import Config, Quality
-from lib.io import replace_months
+from lib.io import read_raw, replace_months
+from lib.logs import stage
 from lib.months import add_months
 from lib.privacy import MASKS
 from lib.rules import REFERENCES, TABLE_RULES, TableRules, month_of
@@ -168,6 +169,28 @@ def publish(spark: SparkSession, conf: Config, month: str, validated: dict[str, 
     replace_months(spark, counts, conf.database, DATA_QUALITY, months)
     state = chain_state(validated["JNL_ACC_CHG"], prior_chain, month)
     replace_months(spark, state, conf.silver_database, LEDGER_CHAIN_STATE, [month])
+
+
+def run_ingest(spark: SparkSession, conf: Config, month: str, log) -> list[dict]:
+    """Validate, check the limits, publish; the data_quality rows of the month."""
+    prior = read_prior_chain(spark, conf, month)
+    with stage(log, f"validate {month}") as st:
+        validated = validate_month(lambda t: read_raw(spark, conf, t), month, conf.quality, prior)
+        counts = quality_counts(validated).cache()
+        rows = [r.asDict() for r in counts.collect()]  # bounded: tables x rules x 2 months
+        st.rows_in = sum({(r["table_name"], r["stat_month"]): r["rows_in"] for r in rows}.values())
+    for table in validated:
+        mine = [r for r in rows if r["table_name"] == table]
+        log.info("%s: rows_in=%s rows_bad=%s", table,
+                 sum({r["stat_month"]: r["rows_in"] for r in mine}.values()), sum(r["rows_bad"] for r in mine))
+    try:
+        check_limits(rows, conf.quality.max_bad_share)
+        with stage(log, f"publish {month}"):
+            publish(spark, conf, month, validated, counts, prior)
+    finally:
+        for v in validated.values():
+            v.flagged.unpersist()
+    return rows
 
 
 def read_prior_chain(spark: SparkSession, conf: Config, month: str) -> DataFrame | None:

@@ -54,7 +54,13 @@ def build_session(app: str, conf: Config) -> SparkSession:
 
 @contextmanager
 def spark_session(app: str, conf: Config) -> Iterator[SparkSession]:
-    """A session for one job run, stopped when the run ends (also on failure)."""
+    """A session for one job run, stopped when the run ends (also on failure). Inside an
+    application that already runs one (the monthly job, the tests) that one is used, and
+    left running."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        yield active
+        return
     spark = build_session(app, conf)
     try:
         yield spark

@@ -4,6 +4,8 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from lib.io import delete_path
+from lib.logs import stage
 from lib.schemas import SOURCE_TABLES
 from lib.synth import badrows
 from lib.synth.ledger import external_hubs, holdings, ledger
@@ -51,3 +53,30 @@ def with_bad_rows(tables: dict[str, DataFrame], p: GenParams, as_text: bool
     for c in counts[1:]:
         total = total.unionByName(c)
     return injected, total
+
+
+def write_province(spark: SparkSession, p: GenParams, root: str, fmt: str, log) -> None:
+    """Write the six source tables under `root` (parquet, or CSV with a header) and the
+    planted truth under `root`/_truth."""
+    tables, truth = province(spark, p)
+    as_text = fmt == "csv"
+    staging = f"{root}/_staging"
+    if p.bad_rate > 0 or as_text:
+        # Damage is injected into a staged clean copy, so the province is generated once.
+        for name, df in tables.items():
+            with stage(log, f"generate {name}"):
+                df.write.mode("overwrite").parquet(f"{staging}/{name}")
+        tables = {name: spark.read.parquet(f"{staging}/{name}") for name in tables}
+    tables, injected = with_bad_rows(tables, p, as_text)
+    for name, df in tables.items():
+        with stage(log, f"write {name}"):
+            writer = df.drop(badrows.MARK).write.mode("overwrite")
+            if as_text:
+                writer.option("header", True).csv(f"{root}/{name}")
+            else:
+                writer.parquet(f"{root}/{name}")
+    for name, df in truth.items():
+        df.write.mode("overwrite").parquet(f"{root}/_truth/{name}")
+    if injected is not None:
+        injected.coalesce(1).write.mode("overwrite").parquet(f"{root}/_truth/bad_rows")
+    delete_path(spark, staging)

@@ -207,11 +207,12 @@ def _close_date(p: GenParams) -> Column:
     opened = F.col("OPEN_DT")
     churn_day = F.date_add(F.add_months(F.lit(p.first_day), F.coalesce(F.col("churn_k"), F.lit(0))),
                            F.floor(u * 27).cast("int"))
-    random_day = F.date_add(opened, 1 + F.floor(u * F.datediff(F.lit(p.last_day), opened)).cast("int"))
+    earliest = F.greatest(F.date_add(opened, 1), F.lit(p.first_day))       # closes inside the window
+    random_day = F.date_add(earliest, F.floor(u * (F.datediff(F.lit(p.last_day), earliest) + 1)).cast("int"))
     closable = (F.col("class") == "deposit") & (F.col("PROD_TYPE") != "DEMAND_DEPOSIT")
     return (F.when(~closable, F.lit(None).cast("date"))
             .when(F.col("segment") == "CHURNER", F.when(churn_day > opened, churn_day))
-            .when((uniform(p.seed, "closes", F.col("AGMT_ID")) < 0.04) & (random_day <= F.lit(p.last_day)),
+            .when((uniform(p.seed, "closes", F.col("AGMT_ID")) < 0.04) & (earliest <= F.lit(p.last_day)),
                   random_day))
 
 

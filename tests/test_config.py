@@ -1,0 +1,59 @@
+"""Configuration fails before Spark starts, naming the key or value that is wrong."""
+from __future__ import annotations
+
+import pytest
+
+from lib.cli import job_parser
+from lib.config import ConfigError, load_conf
+
+
+def write_env(tmp_path, text):
+    base = (load_conf.__globals__["CONF_DIR"] / "base.yaml").read_text(encoding="utf-8")
+    (tmp_path / "base.yaml").write_text(base, encoding="utf-8")
+    (tmp_path / "t.yaml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_shipped_environments_load():
+    for env in ("local", "cluster"):
+        conf = load_conf(env)
+        assert conf.database == "wealth" and conf.spark.packages
+
+
+def test_unknown_key_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"t.yaml: unknown key 'quality.max_bad_shar'"):
+        load_conf("t", conf_dir=write_env(tmp_path, "quality:\n  max_bad_shar: 0.1\n"))
+
+
+def test_unknown_top_level_key_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown key 'tierz'"):
+        load_conf("t", conf_dir=write_env(tmp_path, "tierz: 1\n"))
+
+
+@pytest.mark.parametrize("text, key", [
+    ("quality:\n  max_bad_share: 1.5\n", "quality.max_bad_share"),
+    ("source:\n  format: xlsx\n", "source.format"),
+    ("database: Wealth-DB\n", "database"),
+    ("spark:\n  packages: [io.delta]\n", "spark.packages"),
+])
+def test_bad_value_is_named(tmp_path, text, key):
+    with pytest.raises(ConfigError, match=f"bad value for '{key}'"):
+        load_conf("t", conf_dir=write_env(tmp_path, text))
+
+
+def test_unknown_environment():
+    with pytest.raises(ConfigError, match="unknown environment 'prod'.*known: .*local"):
+        load_conf("prod")
+
+
+def test_flags_override_files():
+    args = job_parser("x", "x").parse_args(["--month", "2019-03", "--warehouse", "/w", "--database", "w2"])
+    conf = load_conf(args.env, {"paths.warehouse": args.warehouse, "database": args.database})
+    assert (conf.paths.warehouse, conf.database, conf.table("t")) == ("/w", "w2", "w2.t")
+
+
+@pytest.mark.parametrize("month", ["2019-13", "2019-1", "201901"])
+def test_month_flag_is_checked(month, capsys):
+    with pytest.raises(SystemExit):
+        job_parser("x", "x").parse_args(["--month", month])
+    assert "is not a month of the form YYYY-MM" in capsys.readouterr().err
