@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -81,8 +82,8 @@ def load_conf(env: str = "local", overrides: Mapping[str, Any] | None = None,
     """Read base.yaml + <env>.yaml, apply flag overrides, validate, freeze."""
     base = _read_yaml(conf_dir / "base.yaml")
     env_file = conf_dir / f"{env}.yaml"
-    if not env_file.exists():
-        known = sorted(p.stem for p in conf_dir.glob("*.yaml") if p.stem != "base")
+    if not _exists(env_file):
+        known = sorted(p.stem for p in conf_dir.glob("*.yaml") if p.stem != "base") or ["see conf/"]
         raise ConfigError(f"unknown environment '{env}': no {env_file} (known: {', '.join(known)})")
     merged = _merge(base, _read_yaml(env_file), where=env_file.name)
     for dotted, value in (overrides or {}).items():
@@ -91,9 +92,28 @@ def load_conf(env: str = "local", overrides: Mapping[str, Any] | None = None,
     return _build(env, merged, source=f"{env_file.name} over base.yaml")
 
 
+def _read_text(path: Path) -> str:
+    """A file's text; also from inside the code zip that spark-submit ships (--py-files)."""
+    text = str(path)
+    if ".zip/" in text:
+        archive, member = text.split(".zip/", 1)
+        with zipfile.ZipFile(archive + ".zip") as zf:
+            return zf.read(member).decode("utf-8")
+    return path.read_text(encoding="utf-8")
+
+
+def _exists(path: Path) -> bool:
+    text = str(path)
+    if ".zip/" in text:
+        archive, member = text.split(".zip/", 1)
+        with zipfile.ZipFile(archive + ".zip") as zf:
+            return member in zf.namelist()
+    return path.exists()
+
+
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(_read_text(path)) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"{path.name}: not valid YAML: {err}") from err
     if not isinstance(data, dict):

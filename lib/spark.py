@@ -8,12 +8,14 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from pyspark.sql import SparkSession
 
 from lib.config import Config, absolute
 
+LOG4J2 = Path(__file__).resolve().parent.parent / "conf" / "log4j2.properties"
 DELTA_SETTINGS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
@@ -31,12 +33,14 @@ def session_settings(conf: Config) -> dict[str, str]:
     }
     if conf.spark.packages:
         settings["spark.jars.packages"] = ",".join(conf.spark.packages)
+    java_options = [f"-Dlog4j2.configurationFile={LOG4J2}"] if LOG4J2.exists() else []
     if conf.spark.embedded_metastore:
         # Derby writes its database and derby.log where told: keep both in the warehouse.
         settings["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
             f"jdbc:derby:;databaseName={warehouse}/metastore_db;create=true")
-        settings["spark.driver.extraJavaOptions"] = (
-            f"-Dderby.system.home={warehouse} " + settings.get("spark.driver.extraJavaOptions", ""))
+        java_options.append(f"-Dderby.system.home={warehouse}")
+    java_options.append(settings.get("spark.driver.extraJavaOptions", ""))
+    settings["spark.driver.extraJavaOptions"] = " ".join(o for o in java_options if o)
     return settings
 
 

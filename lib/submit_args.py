@@ -1,0 +1,45 @@
+"""spark-submit arguments for a job run, one per line (read by scripts/submit.sh), and the
+code package it ships. The job's own flags (--env, --warehouse, ...) are read here too, so
+settings fixed when the driver JVM starts (the Derby home) match what the job uses."""
+from __future__ import annotations
+
+import argparse
+import sys
+import zipfile
+from pathlib import Path
+
+from lib.cli import conf_from_args, job_parser
+from lib.spark import session_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def package(path: Path) -> None:
+    """lib/, jobs/ and conf/ as a zip for --py-files (lib reads conf/ from beside it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for folder, pattern in (("lib", "*.py"), ("jobs", "*.py"), ("conf", "*.yaml")):
+            for file in sorted((ROOT / folder).rglob(pattern)):
+                zf.write(file, file.relative_to(ROOT))
+
+
+def submit_args(job_argv: list[str], master: str | None) -> list[str]:
+    args, _ = job_parser("submit", "", needs_month=False).parse_known_args(job_argv)
+    conf = conf_from_args(args)
+    settings = session_settings(conf)
+    out = ["--master", master or conf.spark.master or "local[2]", "--name", f"wealth ({conf.env})"]
+    packages = settings.pop("spark.jars.packages", None)
+    if packages:
+        out += ["--packages", packages]
+    for key, value in settings.items():
+        out += ["--conf", f"{key}={value}"]
+    return out
+
+
+if __name__ == "__main__":
+    cli = argparse.ArgumentParser()
+    cli.add_argument("--master")
+    cli.add_argument("--package", type=Path, required=True)
+    ours, job_argv = cli.parse_known_args(sys.argv[1:])
+    package(ours.package)
+    print("\n".join(submit_args(job_argv, ours.master)))
