@@ -53,6 +53,22 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class Tiers:
+    platinum: float = 500_000
+    diamond: float = 2_000_000
+    private: float = 6_000_000
+
+
+@dataclass(frozen=True)
+class Volatility:
+    window_months: int = 6
+    min_months: int = 3
+    stable_cv: float = 0.05
+    trend_slope: float = 0.02
+    trend_r2: float = 0.5
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     database: str
@@ -60,6 +76,8 @@ class Config:
     source: Source
     spark: SparkConf
     quality: Quality
+    tiers: Tiers = Tiers()
+    volatility: Volatility = Volatility()
 
     @property
     def silver_database(self) -> str:
@@ -171,6 +189,8 @@ def _build(env: str, raw: dict, source: str) -> Config:
         source=_section(Source, raw.get("source") or {}, "source", source),
         spark=_section(SparkConf, spark_raw, "spark", source),
         quality=_section(Quality, raw.get("quality") or {}, "quality", source),
+        tiers=_section(Tiers, raw.get("tiers") or {}, "tiers", source),
+        volatility=_section(Volatility, raw.get("volatility") or {}, "volatility", source),
     )
     _validate(conf, source)
     return conf
@@ -195,9 +215,23 @@ def _validate(conf: Config, source: str) -> None:
     share = conf.quality.max_bad_share
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
         fail("quality.max_bad_share", f"{share!r} is not a share between 0 and 1")
+    t = conf.tiers
+    if not all(_number(v) for v in (t.platinum, t.diamond, t.private)) or not 0 < t.platinum < t.diamond < t.private:
+        fail("tiers", f"need 0 < platinum < diamond < private, got {t.platinum}, {t.diamond}, {t.private}")
+    v = conf.volatility
+    if not (isinstance(v.window_months, int) and isinstance(v.min_months, int)
+            and 2 <= v.min_months <= v.window_months <= 24):
+        fail("volatility", f"need 2 <= min_months <= window_months <= 24, got {v.min_months}, {v.window_months}")
+    for key in ("stable_cv", "trend_slope", "trend_r2"):
+        if not _number(getattr(v, key)) or getattr(v, key) < 0:
+            fail(f"volatility.{key}", f"{getattr(v, key)!r} is not a non-negative number")
     amount = conf.quality.max_amount
     if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
         fail("quality.max_amount", f"{amount!r} is not a positive amount")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def absolute(path: str) -> str:

@@ -85,3 +85,46 @@ LEDGER_CHAIN_STATE = TableSpec(
         ("last_bal_after", "decimal(18,2)", "BAL_AFTER of the last record, CNY"),
         ("stat_month", "string", STAT_MONTH_DOC),
     ))
+
+_MONEY = "decimal(18,2)"
+CUSTOMER_MONTH_AUM = TableSpec("customer_month_aum", "Monthly AUM, three-month average, wealth tier and asset "
+                               "volatility class of every customer (SPEC §4)", (
+    ("cust_id", "string", "customer number"),
+    ("aum_month_avg", _MONEY, "monthly daily-average AUM (月日均AUM): deposits' Σ balance × days / days in "
+                              "month (rounded to the cent) + Σ MONTH_AVG_BAL of holdings, CNY"),
+    ("aum_month_end", _MONEY, "AUM on the month's last day: deposit balances + Σ MONTH_END_BAL, CNY"),
+    ("aum_max_daily", _MONEY, "largest daily Σ of deposit balances in the month + Σ MONTH_AVG_BAL, CNY"),
+    ("deposit_month_avg", _MONEY, "deposit part of aum_month_avg, CNY"),
+    ("holding_month_avg", _MONEY, "holding part of aum_month_avg (treasury, wealth products, funds, insurance), CNY"),
+    ("aum_3m", _MONEY, "mean aum_month_avg of this and the two previous months (a missing month counts 0), CNY"),
+    ("tier", "string", "NONE / PLATINUM (白金卡) / DIAMOND (钻石卡) / PRIVATE (私人银行), from aum_3m"),
+    ("is_wealth", "boolean", "wealth customer (财富客户): tier is not NONE"),
+    ("volatility_class", "string", "STABLE / GROWTH / DECLINING / VOLATILE over the last 6 months of the data "
+                                   "window; null with fewer than 3"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+ACCOUNT_MONTH_BALANCE = TableSpec("account_month_balance", "Each deposit account's balance at the month's end, "
+                                  "from the clean ledger (zero balances left out): where the next month's AUM starts", (
+    ("cust_id", "string", "customer number"),
+    ("agmt_id", "string", COLUMN_DOCS["AGMT_ID"]),
+    ("bal_close", _MONEY, "balance at the end of the month, CNY"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+TIER_MIGRATION = TableSpec("tier_migration", "Customers moving from tier(from_month) to tier(stat_month), "
+                           "month over month and year over year", (
+    ("from_month", "string", "the month compared with (stat_month - 1 or - 12)"),
+    ("from_tier", "string", "tier in from_month (NONE when not a customer then)"),
+    ("to_tier", "string", "tier in stat_month (NONE when no longer a customer)"),
+    ("cust_cnt", "bigint", "number of customers"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+TIER_MIGRATION_SUMMARY = TableSpec("tier_migration_summary", "Upgrade and downgrade ratios of the stock wealth "
+                                   "customers of from_month (the paper's Figure 1)", (
+    ("from_month", "string", "the month compared with"),
+    ("stock_wealth_cnt", "bigint", "wealth customers in from_month"),
+    ("upgrade_cnt", "bigint", "of them, tier rose by stat_month"),
+    ("downgrade_cnt", "bigint", "of them, tier fell by stat_month (including to NONE)"),
+    ("upgrade_ratio", "double", "upgrade_cnt / stock_wealth_cnt"),
+    ("downgrade_ratio", "double", "downgrade_cnt / stock_wealth_cnt"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from jobs import generate, ingest
+
 from lib.config import load_conf
 from lib.spark import build_session
 
@@ -29,3 +31,21 @@ def spark(conf):
     session = build_session("tests", conf)
     yield session
     session.stop()
+
+
+E2E_MONTHS = ("2019-01", "2019-02", "2019-03")
+
+
+def job_args(conf, raw, database, *extra):
+    return ["--raw-root", str(raw), "--warehouse", conf.paths.warehouse, "--database", database, *extra]
+
+
+@pytest.fixture(scope="session")
+def parquet_province(conf, tmp_path_factory):
+    """1,000 customers, 3 months, 1% bad rows, generated and ingested into database e2e."""
+    raw = tmp_path_factory.mktemp("raw_parquet")
+    assert generate.main(job_args(conf, raw, "e2e", "--customers", "1000", "--months", "3", "--seed", "5",
+                                  "--bad-rate", "0.01")) == 0
+    for month in E2E_MONTHS:
+        assert ingest.main(job_args(conf, raw, "e2e", "--month", month)) == 0
+    return raw

@@ -10,24 +10,9 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import generate, ingest
+from tests.conftest import E2E_MONTHS as MONTHS, job_args as args
 from lib.ingest import QualityError, run_ingest
 from lib.synth.badrows import DIMENSION_MONTH
-
-MONTHS = ("2019-01", "2019-02", "2019-03")
-
-
-def args(conf, raw, database, *extra):
-    return ["--raw-root", str(raw), "--warehouse", conf.paths.warehouse, "--database", database, *extra]
-
-
-@pytest.fixture(scope="module")
-def parquet_province(conf, tmp_path_factory):
-    raw = tmp_path_factory.mktemp("raw_parquet")
-    assert generate.main(args(conf, raw, "e2e", "--customers", "1000", "--months", "3", "--seed", "5",
-                              "--bad-rate", "0.01")) == 0
-    for month in MONTHS:
-        assert ingest.main(args(conf, raw, "e2e", "--month", month)) == 0
-    return raw
 
 
 def injected(spark, raw, months):

@@ -1,0 +1,74 @@
+"""Measures over each customer's recent monthly AUM: the three-month average and the
+asset volatility class (SPEC §4).
+
+Every target month is done in one pass: each history row is joined to the target months
+whose window it falls in (a small broadcast table of month offsets) and gathered into a
+map offset -> AUM, from which the measures are column arithmetic over at most
+`window_months` terms. A month with no row counts 0.
+"""
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from lib.config import Volatility
+from lib.months import add_months
+
+MONEY = "decimal(18,2)"
+
+
+def window_values(history: DataFrame, targets: list[str], span: int) -> DataFrame:
+    """cust_id, stat_month (target), vals: map months-back (0 = target) -> aum_month_avg."""
+    spark = history.sparkSession
+    pairs = spark.createDataFrame([(t, add_months(t, -k), k) for t in targets for k in range(span)],
+                                  "target string, source string, k int")
+    joined = history.join(F.broadcast(pairs), history["stat_month"] == pairs["source"], how="inner")
+    return joined.groupBy("cust_id", F.col("target").alias("stat_month")).agg(
+        F.map_from_entries(F.collect_list(F.struct("k", "aum_month_avg"))).alias("vals"))
+
+
+def _value(k: int) -> Column:
+    return F.coalesce(F.col("vals")[k], F.lit(0).cast(MONEY))
+
+
+def aum_3m() -> Column:
+    """Mean of this and the two previous months' aum_month_avg (missing months count 0)."""
+    return F.round((_value(0) + _value(1) + _value(2)) / 3, 2).cast(MONEY)
+
+
+def with_volatility_class(df: DataFrame, first_data_month: str, v: Volatility) -> DataFrame:
+    """volatility_class: STABLE / GROWTH / DECLINING / VOLATILE over the last
+    `window_months` months of the data window (null with fewer than `min_months`):
+    cv = population std / mean, slope = OLS slope on t = 0..n-1 divided by the mean, R² of
+    that fit. The sums are built as columns first, so each term is computed once."""
+    index = lambda m: F.year(m) * 12 + F.month(m)  # noqa: E731
+    target = F.to_date(F.concat(F.col("stat_month"), F.lit("-01")))
+    since_start = index(target) - index(F.to_date(F.lit(f"{first_data_month}-01"))) + 1
+    with_n = df.withColumn("_n", F.least(F.lit(v.window_months), since_start).cast("double"))
+    n = F.col("_n")
+    ys = [F.when(F.lit(k) < n, _value(k).cast("double")).otherwise(0.0) for k in range(v.window_months)]
+    ts = [F.when(F.lit(k) < n, n - 1 - k).otherwise(0.0) for k in range(v.window_months)]
+    sums = with_n.select("*", _total(ys).alias("_sy"), _total([y * y for y in ys]).alias("_syy"),
+                         _total(ts).alias("_st"), _total([t * t for t in ts]).alias("_stt"),
+                         _total([t * y for t, y in zip(ts, ys)]).alias("_sty"))
+    sy, syy, st, stt, sty = (F.col(c) for c in ("_sy", "_syy", "_st", "_stt", "_sty"))
+    moments = sums.select("*", (sy / n).alias("_mean"), (n * stt - st * st).alias("_sxx"),
+                          (n * sty - st * sy).alias("_sxy"), (n * syy - sy * sy).alias("_sdy"))
+    mean, sxx, sxy, sdy = F.col("_mean"), F.col("_sxx"), F.col("_sxy"), F.col("_sdy")
+    cv = F.sqrt(F.greatest(syy / n - mean * mean, F.lit(0.0))) / mean
+    slope = F.when(sxx > 0, sxy / sxx) / mean
+    trend = F.when((sxx > 0) & (sdy > 0), sxy * sxy / (sxx * sdy)).otherwise(0.0) >= v.trend_r2
+    cls = (F.when(n < v.min_months, F.lit(None).cast("string"))
+           .when((mean == 0) | (cv <= v.stable_cv), "STABLE")
+           .when(trend & (slope >= v.trend_slope), "GROWTH")
+           .when(trend & (slope <= -v.trend_slope), "DECLINING")
+           .otherwise("VOLATILE"))
+    return moments.withColumn("volatility_class", cls).drop("_n", "_sy", "_syy", "_st", "_stt", "_sty",
+                                                            "_mean", "_sxx", "_sxy", "_sdy")
+
+
+def _total(terms: list[Column]) -> Column:
+    out = F.lit(0.0)
+    for term in terms:
+        out = out + term
+    return out
