@@ -11,73 +11,91 @@ The ledger is repartitioned by cust_id once; every window and aggregate after th
 """
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from lib.months import add_months, month_range
+from lib.months import add_months
 
 MONEY = "decimal(18,2)"
 SUM = "decimal(38,2)"
 
 
-def day_end_balances(ledger: DataFrame) -> DataFrame:
-    """cust_id, agmt_id, day, bal: the balance after each day's last record."""
-    return (ledger.repartition("cust_id")
+def _month_index(day: Column) -> Column:
+    return F.year(day) * 12 + F.month(day) - 1
+
+
+def _month_start(index: Column) -> Column:
+    return F.make_date((index / 12).cast("int"), (index % 12 + 1).cast("int"), F.lit(1))
+
+
+def _months(lo: Column, hi: Column) -> Column:
+    """Month indexes lo..hi, empty when hi < lo (sequence alone would count down)."""
+    return F.when(hi >= lo, F.sequence(lo, hi)).otherwise(F.array().cast("array<int>"))
+
+
+def _from_first(start: Column, first: str) -> Column:
+    return F.greatest(_month_index(start), _month_index(F.to_date(F.lit(f"{first}-01"))))
+
+
+def _months_overlapped(start: Column, end: Column, first: str) -> Column:
+    """Month indexes that [start, end) overlaps, from month `first` on."""
+    return _months(_from_first(start, first), _month_index(F.date_sub(end, 1)))
+
+
+def day_end_balances(ledger: DataFrame, prior_close: DataFrame, first: str) -> DataFrame:
+    """cust_id, agmt_id, day, bal: each account's balance after each day's last record
+    (by TXN_SEQ), with the previous month's closing balances as records on the eve of
+    `first`. This is the only shuffle: everything after is clustered by cust_id."""
+    eve = F.date_sub(F.to_date(F.lit(f"{first}-01")), 1)
+    opening = prior_close.select("cust_id", "agmt_id", eve.alias("txn_dt"), F.lit(-1).cast("long").alias("txn_seq"),
+                                 F.col("bal_close").alias("bal_after"))
+    rows = ledger.select("cust_id", "agmt_id", "txn_dt", "txn_seq", "bal_after").unionByName(opening)
+    return (rows.repartition("cust_id")
             .groupBy("cust_id", "agmt_id", F.col("txn_dt").alias("day"))
             .agg(F.max_by("bal_after", "txn_seq").alias("bal")))
 
 
-def segments(day_end: DataFrame, prior_close: DataFrame, first: str, last: str) -> DataFrame:
-    """cust_id, agmt_id, stat_month, start, days, bal, delta: each balance held from `start`
-    for `days` days (0 for a month-start row overwritten the same day); delta is the change
-    from the account's previous segment in the same month (the whole balance for the
-    month's first), so a customer's running Σ delta is its daily deposit total."""
-    spark = day_end.sparkSession
-    months = spark.createDataFrame([(m, f"{m}-01") for m in month_range(first, last)], "stat_month string, d string")
-    starts = months.select("stat_month", F.to_date("d").alias("start"))
-    accounts = (day_end.select("cust_id", "agmt_id")
-                .unionByName(prior_close.select("cust_id", "agmt_id")).distinct())
-    # Month-start rows: bal null (taken from the last balance before), order 0 = before records.
-    boundaries = accounts.crossJoin(F.broadcast(starts)).select(
-        "cust_id", "agmt_id", F.col("start").alias("day"), F.lit(None).cast(MONEY).alias("bal"),
-        F.lit(0).alias("order"))
-    opening = prior_close.select("cust_id", "agmt_id", F.date_sub(F.to_date(F.lit(f"{first}-01")), 1).alias("day"),
-                                 F.col("bal_close").alias("bal"), F.lit(0).alias("order"))
-    rows = (day_end.withColumn("order", F.lit(1)).unionByName(boundaries).unionByName(opening)
-            .repartition("cust_id"))
-    by_time = Window.partitionBy("cust_id", "agmt_id").orderBy("day", "order")
-    carried = rows.withColumn("bal", F.coalesce(F.last("bal", ignorenulls=True).over(
-        by_time.rowsBetween(Window.unboundedPreceding, Window.currentRow)), F.lit(0).cast(MONEY)))
+def account_changes(day_end: DataFrame, last: str) -> DataFrame:
+    """Adds delta (change from the account's previous balance, 0 before its first record)
+    and until (the next change day, or the day after `last`)."""
+    by_day = Window.partitionBy("cust_id", "agmt_id").orderBy("day")
     end = F.to_date(F.lit(f"{add_months(last, 1)}-01"))
-    held = (carried.filter(F.col("day") >= F.to_date(F.lit(f"{first}-01")))
-            .withColumn("next", F.lead("day").over(by_time))
-            .withColumn("stat_month", F.date_format("day", "yyyy-MM"))
-            .withColumn("days", F.datediff(F.coalesce(F.col("next"), end), F.col("day")))
-            .withColumn("prev", F.lag("bal").over(by_time)))
-    first_of_month = F.col("order") == 0
-    return held.select("cust_id", "agmt_id", "stat_month", F.col("day").alias("start"), "days", "bal",
-                       F.when(first_of_month, F.col("bal")).otherwise(F.col("bal") - F.col("prev")).alias("delta"))
+    return day_end.select("*", (F.col("bal") - F.coalesce(F.lag("bal").over(by_day), F.lit(0))).alias("delta"),
+                          F.coalesce(F.lead("day").over(by_day), end).alias("until"))
 
 
-def deposit_month(seg: DataFrame) -> DataFrame:
-    """cust_id, stat_month, dep_bal_days (Σ balance × days), dep_end (balances on the
-    month's last day), dep_max_daily (largest daily Σ of the customer's balances)."""
-    per_day = seg.groupBy("cust_id", "stat_month", "start").agg(F.sum("delta").alias("delta"))
-    running = Window.partitionBy("cust_id", "stat_month").orderBy("start").rowsBetween(
-        Window.unboundedPreceding, Window.currentRow)
-    totals = per_day.withColumn("total", F.sum("delta").over(running))
-    daily = totals.groupBy("cust_id", "stat_month").agg(F.max("total").alias("dep_max_daily"),
-                                                        F.max_by("total", "start").alias("dep_end"))
-    weighted = seg.groupBy("cust_id", "stat_month").agg(
-        F.sum(F.col("bal") * F.col("days")).cast(SUM).alias("dep_bal_days"))
-    return weighted.join(daily, ["cust_id", "stat_month"], how="inner")
+def customer_segments(changes: DataFrame, last: str) -> DataFrame:
+    """cust_id, day, until, total: the customer's Σ of deposit balances, constant on
+    [day, until). A customer's total only moves on days one of its accounts moves."""
+    per_day = changes.groupBy("cust_id", "day").agg(F.sum("delta").alias("delta"))
+    by_day = Window.partitionBy("cust_id").orderBy("day")
+    running = by_day.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    end = F.to_date(F.lit(f"{add_months(last, 1)}-01"))
+    return per_day.select("cust_id", "day", F.coalesce(F.lead("day").over(by_day), end).alias("until"),
+                          F.sum("delta").over(running).cast(MONEY).alias("total"))
 
 
-def account_close(seg: DataFrame) -> DataFrame:
-    """cust_id, agmt_id, stat_month, bal_close: each account's balance at each month's end
-    (zero balances left out: a missing account counts 0)."""
-    last = seg.groupBy("cust_id", "agmt_id", "stat_month").agg(F.max_by("bal", "start").alias("bal_close"))
-    return last.filter(F.col("bal_close") != 0)
+def deposit_month(segments: DataFrame, first: str) -> DataFrame:
+    """cust_id, stat_month, dep_bal_days (Σ balance × days), dep_end (deposits on the
+    month's last day), dep_max_daily (largest daily deposit total of the month)."""
+    per_month = segments.select("*", F.explode(_months_overlapped(F.col("day"), F.col("until"), first)).alias("m"))
+    start, next_start = _month_start(F.col("m")), _month_start(F.col("m") + 1)
+    days = F.datediff(F.least(F.col("until"), next_start), F.greatest(F.col("day"), start))
+    return per_month.groupBy("cust_id", F.date_format(start, "yyyy-MM").alias("stat_month")).agg(
+        F.sum(F.col("total") * days).cast(SUM).alias("dep_bal_days"),
+        F.max_by("total", "day").alias("dep_end"),
+        F.max("total").alias("dep_max_daily"))
+
+
+def account_close(changes: DataFrame, first: str) -> DataFrame:
+    """cust_id, agmt_id, stat_month, bal_close: each account's balance at the end of every
+    month from `first` (zero balances left out: a missing account counts 0). A balance
+    held on [day, until) is the closing balance of each month whose last day is in it:
+    the month of `day` up to the month before `until`'s."""
+    ends = _months(_from_first(F.col("day"), first), _month_index(F.col("until")) - 1)
+    held = changes.filter(F.col("bal") != 0).select("cust_id", "agmt_id", "bal", F.explode(ends).alias("m"))
+    return held.select("cust_id", "agmt_id", F.date_format(_month_start(F.col("m")), "yyyy-MM").alias("stat_month"),
+                       F.col("bal").alias("bal_close"))
 
 
 def holding_month(t98: DataFrame) -> DataFrame:

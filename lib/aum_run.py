@@ -50,11 +50,12 @@ def compute(spark: SparkSession, conf: Config, first: str, last: str, history: D
     """(customer_month_aum rows, account_month_balance rows) for first..last."""
     months = month_range(first, last)
     ledger = _silver(spark, conf, "jnl_acc_chg", months).select("cust_id", "agmt_id", "txn_dt", "txn_seq", "bal_after")
-    seg = aum.segments(aum.day_end_balances(ledger), prior_close(spark, conf, first), first, last)
-    seg = seg.persist(StorageLevel.MEMORY_AND_DISK)
+    day_end = aum.day_end_balances(ledger, prior_close(spark, conf, first), first)
+    changes = aum.account_changes(day_end, last).persist(StorageLevel.MEMORY_AND_DISK)
     holdings = aum.holding_month(_silver(spark, conf, "t98_indpty_prod_stat", months))
     customers = _silver(spark, conf, "t01_indpty_id", months).select("cust_id", "stat_month")
-    month_rows = aum.customer_month(customers, aum.deposit_month(seg), holdings)
+    deposits = aum.deposit_month(aum.customer_segments(changes, last), first)
+    month_rows = aum.customer_month(customers, deposits, holdings)
     span = max(3, conf.volatility.window_months)
     values = trend.window_values(
         history.select("cust_id", "stat_month", "aum_month_avg").unionByName(
@@ -65,7 +66,7 @@ def compute(spark: SparkSession, conf: Config, first: str, last: str, history: D
               .withColumn("is_wealth", F.col("tier") != "NONE")
               .transform(trend.with_volatility_class, first_data_month, conf.volatility)
               .drop("vals"))
-    return result, aum.account_close(seg)
+    return result, aum.account_close(changes, first)
 
 
 def run_aum(spark: SparkSession, conf: Config, first: str, last: str, log) -> None:
