@@ -1,13 +1,15 @@
 """Ledger -> monthly AUM per customer (SPEC §4), from balance segments.
 
 An account's balance on day d is the BAL_AFTER of its last record (by TXN_SEQ) on or
-before d. Within a month range the balance is piecewise constant, so the daily average
-is Σ balance × days held / days(month) over the segments between consecutive record
-days: never an account × day grid. A boundary row at each month start carries the last
-balance forward, so no segment crosses a month and quiet months still count.
+before d, so balances are piecewise constant between record days, and so is a customer's
+daily deposit total (Σ of its accounts' balances), which moves only on days one of its
+accounts moves. Each constant piece [day, until) of that total is a segment; a month's
+Σ balance × days, its last day's total and its largest daily total come from the
+segments that overlap it. Never an account × day grid, nor an account × month one.
 
-The ledger is repartitioned by cust_id once; every window and aggregate after that
-(per account, per customer) is clustered on it and needs no further shuffle.
+The previous month's closing balances enter as records on the eve of the range, so a
+monthly run reads only its own month of the ledger. The rows are repartitioned by
+cust_id once; every window and aggregate after that is clustered on it.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up (if needed), generate a small demo province and run the jobs that exist so far
-# on it in local mode. Raw data lands in data/raw, the Delta warehouse in warehouse/.
+# on it in local mode (ingest each month, then AUM, tiers and migration). Raw data lands
+# in data/raw, the Delta warehouse in warehouse/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -8,12 +9,22 @@ CUSTOMERS=${CUSTOMERS:-5000}
 MONTHS=${MONTHS:-12}
 START=${START:-2019-01}
 scripts/submit.sh generate --customers "$CUSTOMERS" --months "$MONTHS" --start-month "$START" --bad-rate 0.002
-for month in $(.venv/bin/python -c "from lib.months import month_range, add_months; print(' '.join(month_range('$START', add_months('$START', $MONTHS - 1))))"); do
+LAST=$(.venv/bin/python -c "from lib.months import add_months; print(add_months('$START', $MONTHS - 1))")
+for month in $(.venv/bin/python -c "from lib.months import month_range; print(' '.join(month_range('$START', '$LAST')))"); do
   scripts/submit.sh ingest --month "$month"
 done
+scripts/submit.sh aum --from-month "$START" --month "$LAST"
 .venv/bin/python - <<'PY'
 from deltalake import DeltaTable
 dq = DeltaTable("warehouse/wealth.db/data_quality").to_pandas()
 print("\ndata_quality (rows quarantined per table and rule, all months):")
 print(dq.groupby(["table_name", "rule"]).rows_bad.sum().loc[lambda s: s > 0].to_string())
+aum = DeltaTable("warehouse/wealth.db/customer_month_aum").to_pandas()
+last = aum.stat_month.max()
+print(f"\nwealth tiers in {last} (customers, Σ aum_3m in CNY):")
+print(aum[aum.stat_month == last].groupby("tier").aum_3m.agg(["count", "sum"]).to_string())
+mig = DeltaTable("warehouse/wealth.db/tier_migration_summary").to_pandas()
+print("\nstock wealth customers' tier changes, month over month:")
+print(mig.sort_values("stat_month")[["stat_month", "from_month", "stock_wealth_cnt", "upgrade_ratio",
+                                     "downgrade_ratio"]].to_string(index=False))
 PY

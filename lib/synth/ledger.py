@@ -59,11 +59,15 @@ def account_events(deposits: DataFrame, p: GenParams) -> DataFrame:
                                           F.lit(0).cast(MONEY).alias("bal")))
     events = F.filter(F.concat(F.array(first_event), regular, F.array(close_event)),
                       lambda e: e.isNotNull())
-    chained = F.transform(events, lambda e, i: F.struct(
+    # The array becomes a column before each record looks up its predecessor: an
+    # expression referenced inside the lambda would be rebuilt for every element.
+    with_events = deposits.withColumn("events", events)
+    listed = F.col("events")
+    chained = F.transform(listed, lambda e, i: F.struct(
         e["day"].alias("day"), e["kind"].alias("kind"), e["bal"].alias("bal"), (i + 1).cast("long").alias("seq"),
         F.when(i == 0, F.when(e["kind"] == "OPENING_BALANCE", e["bal"]).otherwise(F.lit(0).cast(MONEY)))
-        .otherwise(F.element_at(events, F.greatest(i, F.lit(1)))["bal"]).alias("prev")))
-    return deposits.select("*", F.inline(chained))
+        .otherwise(F.element_at(listed, F.greatest(i, F.lit(1)))["bal"]).alias("prev")))
+    return with_events.select(*deposits.columns, F.inline(chained))
 
 
 def external_party(seed: int, key: Column, name: Column) -> Column:
