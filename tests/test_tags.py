@@ -84,3 +84,31 @@ def test_growth_space_levels(spark):
     assert got == {"C1": (D("1000.00"), 0.6, "HIGH"), "C2": (D("1000.00"), 0.2, "MEDIUM"),
                    "C3": (D("1000.00"), 0.1, "LOW"), "C4": (D("0.00"), 0.0, "LOW"),
                    "C5": (D("100.00"), 0.0, "LOW"), "C6": (D("300.00"), 1.0, "HIGH")}
+
+
+def test_risk_clusters_named_by_centroid_on_planted_groups(spark):
+    from lib import segments
+    from lib.synth.random import uniform
+    # three planted groups of 200 customers: deposit share ~0.95, ~0.5, ~0.1 (± 0.04)
+    groups = {"D": 0.95, "B": 0.5, "W": 0.1}
+    rows = spark.range(600).select(
+        F.concat(F.element_at(F.array(*[F.lit(g) for g in groups]), (F.col("id") % 3 + 1).cast("int")),
+                 F.col("id").cast("string")).alias("cust_id"),
+        (F.col("id") % 3).alias("g"), ((uniform(1, "noise", F.col("id")) - 0.5) * 0.08).alias("noise"))
+    centre = F.element_at(F.array(*[F.lit(v) for v in groups.values()]), (F.col("g") + 1).cast("int"))
+    shares = rows.select("cust_id", (centre + F.col("noise")).alias("deposit_share")).withColumn(
+        "investment_share", 1 - F.col("deposit_share"))
+    named, model = segments.risk_preference(shares, seed=42)
+    got = {r.cust_id[0] + ":" + r.risk_preference for r in named.collect()}
+    assert got == {"D:DEPOSIT", "B:BALANCED", "W:WEALTH"}
+    again, _ = segments.risk_preference(shares, seed=42)
+    assert again.exceptAll(named).count() == 0
+
+
+def test_peak_levels_ordered_by_centroid(spark):
+    from lib import segments
+    peaks = spark.createDataFrame([(f"C{i}", D(v)) for i, v in enumerate(
+        [1e3, 1.2e3, 9e2, 1e5, 1.1e5, 9e4, 1e7, 1.2e7, 9e6])], "cust_id string, peak_aum decimal(18,2)")
+    named, _ = segments.peak_level(peaks, k=3, seed=7)
+    got = {r.cust_id: r.peak_level for r in named.collect()}
+    assert [got[f"C{i}"] for i in range(9)] == ["PEAK_1"] * 3 + ["PEAK_2"] * 3 + ["PEAK_3"] * 3
