@@ -5,28 +5,23 @@ from __future__ import annotations
 
 import sys
 
-from lib.cli import conf_from_args, job_parser, month_arg
 from lib.aum_run import run_aum
-from lib.logs import get_logger, run_job
-from lib.spark import spark_session
+from lib.cli import month_arg, run_month_job
 
-log = get_logger("aum")
+
+def flags(parser) -> None:
+    parser.add_argument("--from-month", type=month_arg, help="first month of a backfill (default: --month)")
+
+
+def run(spark, conf, args, log) -> None:
+    first = args.from_month or args.month
+    if first > args.month:
+        raise ValueError(f"--from-month {first} is after --month {args.month}")
+    run_aum(spark, conf, first, args.month, log)
 
 
 def main(argv=None) -> int:
-    parser = job_parser("aum", __doc__)
-    parser.add_argument("--from-month", type=month_arg, help="first month of a backfill (default: --month)")
-    args = parser.parse_args(argv)
-    first = args.from_month or args.month
-    if first > args.month:
-        parser.error(f"--from-month {first} is after --month {args.month}")
-    conf = conf_from_args(args)
-
-    def body() -> None:
-        with spark_session("aum", conf) as spark:
-            run_aum(spark, conf, first, args.month, log)
-
-    return run_job(log, body)
+    return run_month_job("aum", __doc__, run, argv, flags)
 
 
 if __name__ == "__main__":

@@ -5,23 +5,13 @@ from __future__ import annotations
 
 import sys
 
-from lib.cli import conf_from_args, job_parser
+from lib.cli import run_month_job
 from lib.ingest import run_ingest
-from lib.logs import get_logger, run_job
-from lib.spark import spark_session
-
-log = get_logger("ingest")
 
 
 def main(argv=None) -> int:
-    args = job_parser("ingest", __doc__).parse_args(argv)
-    conf = conf_from_args(args)
-
-    def body() -> None:
-        with spark_session("ingest", conf) as spark:
-            run_ingest(spark, conf, args.month, log)
-
-    return run_job(log, body)
+    return run_month_job("ingest", __doc__, lambda spark, conf, args, log: run_ingest(spark, conf, args.month, log),
+                         argv)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from lib import aum, tiers, trend
 from lib.config import Config
-from lib.io import replace_months
+from lib.io import months_in, read_silver, replace_months
 from lib.logs import stage
 from lib.months import add_months, month_range
 from lib.tables import ACCOUNT_MONTH_BALANCE, CUSTOMER_MONTH_AUM, TIER_MIGRATION, TIER_MIGRATION_SUMMARY
@@ -18,29 +18,18 @@ from lib.tables import ACCOUNT_MONTH_BALANCE, CUSTOMER_MONTH_AUM, TIER_MIGRATION
 HISTORY_MONTHS = 12          # year-over-year migration looks back this far
 
 
-class MissingInputError(RuntimeError):
-    """A month the stage needs has not been ingested."""
-
-
-def _months_in(spark: SparkSession, table: str) -> set[str]:
-    if not spark.catalog.tableExists(table):
-        return set()
-    return {r.stat_month for r in spark.table(table).select("stat_month").distinct().collect()}  # bounded: months
-
-
-def _silver(spark: SparkSession, conf: Config, name: str, months: list[str]) -> DataFrame:
-    table = conf.silver_table(name)
-    missing = sorted(set(months) - _months_in(spark, table))
-    if missing:
-        raise MissingInputError(f"{table} has no rows for {', '.join(missing)}: run the ingest job for "
-                                f"{'that month' if len(missing) == 1 else 'those months'} first")
-    return spark.table(table).filter(F.col("stat_month").isin(months))
+def population(customers: DataFrame) -> DataFrame:
+    """cust_id, stat_month: the customers of each month's snapshot whose relationship had
+    begun by the month's end (the current snapshot also lists customers who open later)."""
+    month_end = F.last_day(F.to_date(F.concat(F.col("stat_month"), F.lit("-01"))))
+    return (customers.filter(F.col("open_dt").isNull() | (F.col("open_dt") <= month_end))
+            .select("cust_id", "stat_month"))
 
 
 def prior_close(spark: SparkSession, conf: Config, first: str) -> DataFrame:
     """Account balances at the end of the month before `first` (none before the data)."""
     table = conf.silver_table(ACCOUNT_MONTH_BALANCE.name)
-    if add_months(first, -1) not in _months_in(spark, table):
+    if add_months(first, -1) not in months_in(spark, table):
         return spark.createDataFrame([], "cust_id string, agmt_id string, bal_close decimal(18,2)")
     return spark.table(table).filter(F.col("stat_month") == add_months(first, -1))
 
@@ -49,11 +38,11 @@ def compute(spark: SparkSession, conf: Config, first: str, last: str, history: D
             first_data_month: str) -> tuple[DataFrame, DataFrame]:
     """(customer_month_aum rows, account_month_balance rows) for first..last."""
     months = month_range(first, last)
-    ledger = _silver(spark, conf, "jnl_acc_chg", months).select("cust_id", "agmt_id", "txn_dt", "txn_seq", "bal_after")
+    ledger = read_silver(spark, conf, "jnl_acc_chg", months).select("cust_id", "agmt_id", "txn_dt", "txn_seq", "bal_after")
     day_end = aum.day_end_balances(ledger, prior_close(spark, conf, first), first)
     changes = aum.account_changes(day_end, last).persist(StorageLevel.MEMORY_AND_DISK)
-    holdings = aum.holding_month(_silver(spark, conf, "t98_indpty_prod_stat", months))
-    customers = _silver(spark, conf, "t01_indpty_id", months).select("cust_id", "stat_month")
+    holdings = aum.holding_month(read_silver(spark, conf, "t98_indpty_prod_stat", months))
+    customers = population(read_silver(spark, conf, "t01_indpty_id", months))
     deposits = aum.deposit_month(aum.customer_segments(changes, last), first)
     month_rows = aum.customer_month(customers, deposits, holdings)
     span = max(3, conf.volatility.window_months)
@@ -71,7 +60,7 @@ def compute(spark: SparkSession, conf: Config, first: str, last: str, history: D
 
 def run_aum(spark: SparkSession, conf: Config, first: str, last: str, log) -> None:
     gold = conf.table(CUSTOMER_MONTH_AUM.name)
-    done = _months_in(spark, gold)
+    done = months_in(spark, gold)
     months = month_range(first, last)
     before = [m for m in month_range(add_months(first, -HISTORY_MONTHS), add_months(first, -1)) if m in done]
     history = (spark.table(gold).filter(F.col("stat_month").isin(before)) if before else

@@ -5,6 +5,8 @@ import argparse
 import re
 
 from lib.config import SOURCE_FORMATS, Config, load_conf
+from lib.logs import get_logger, run_job
+from lib.spark import spark_session
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -36,3 +38,21 @@ def conf_from_args(args: argparse.Namespace) -> Config:
         "database": args.database,
         "source.format": args.source_format,
     })
+
+
+def run_month_job(job: str, description: str, run, argv=None, extra_flags=None) -> int:
+    """Parse the common flags (and `extra_flags(parser)`), load the conf (failing before
+    Spark starts), then call run(spark, conf, args, log) in a session; 0 on success, 1 with
+    a one-line reason on failure."""
+    parser = job_parser(job, description)
+    if extra_flags:
+        extra_flags(parser)
+    args = parser.parse_args(argv)
+    conf = conf_from_args(args)
+    log = get_logger(job)
+
+    def body() -> None:
+        with spark_session(job, conf) as spark:
+            run(spark, conf, args, log)
+
+    return run_job(log, body)

@@ -69,6 +69,12 @@ class Volatility:
 
 
 @dataclass(frozen=True)
+class TagsConf:
+    seed: int = 42
+    peak_clusters: int = 4
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     database: str
@@ -78,6 +84,7 @@ class Config:
     quality: Quality
     tiers: Tiers = Tiers()
     volatility: Volatility = Volatility()
+    tags: TagsConf = TagsConf()
 
     @property
     def silver_database(self) -> str:
@@ -191,6 +198,7 @@ def _build(env: str, raw: dict, source: str) -> Config:
         quality=_section(Quality, raw.get("quality") or {}, "quality", source),
         tiers=_section(Tiers, raw.get("tiers") or {}, "tiers", source),
         volatility=_section(Volatility, raw.get("volatility") or {}, "volatility", source),
+        tags=_section(TagsConf, raw.get("tags") or {}, "tags", source),
     )
     _validate(conf, source)
     return conf
@@ -225,6 +233,9 @@ def _validate(conf: Config, source: str) -> None:
     for key in ("stable_cv", "trend_slope", "trend_r2"):
         if not _number(getattr(v, key)) or getattr(v, key) < 0:
             fail(f"volatility.{key}", f"{getattr(v, key)!r} is not a non-negative number")
+    if not isinstance(conf.tags.seed, int) or not isinstance(conf.tags.peak_clusters, int) \
+            or not 2 <= conf.tags.peak_clusters <= 10:
+        fail("tags", "seed must be a whole number and 2 <= peak_clusters <= 10")
     amount = conf.quality.max_amount
     if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
         fail("quality.max_amount", f"{amount!r} is not a positive amount")

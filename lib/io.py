@@ -12,6 +12,10 @@ class SourceError(RuntimeError):
     """A source table is missing or does not follow the contract."""
 
 
+class MissingInputError(RuntimeError):
+    """A month a stage needs has not been produced by the stage before it."""
+
+
 def read_raw(spark: SparkSession, conf: Config, table: str) -> DataFrame:
     """One source table as delivered. CSV is read as strings: validation parses it."""
     fmt = conf.source.format
@@ -54,3 +58,20 @@ def delete_path(spark: SparkSession, path: str) -> None:
     jvm = spark.sparkContext._jvm  # noqa: SLF001 - the documented route to Hadoop's FileSystem
     hpath = jvm.org.apache.hadoop.fs.Path(path)
     hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(hpath, True)  # noqa: SLF001
+
+
+def months_in(spark: SparkSession, table: str) -> set[str]:
+    """The stat_month partitions a table has (none when it does not exist)."""
+    if not spark.catalog.tableExists(table):
+        return set()
+    return {r.stat_month for r in spark.table(table).select("stat_month").distinct().collect()}  # bounded: months
+
+
+def read_silver(spark: SparkSession, conf: Config, name: str, months: list[str]) -> DataFrame:
+    """A silver table's rows for `months`; a clear error naming what to run when one is missing."""
+    table = conf.silver_table(name)
+    missing = sorted(set(months) - months_in(spark, table))
+    if missing:
+        raise MissingInputError(f"{table} has no rows for {', '.join(missing)}: run the ingest job for "
+                                f"{'that month' if len(missing) == 1 else 'those months'} first")
+    return spark.table(table).filter(F.col("stat_month").isin(months))

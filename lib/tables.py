@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pyspark.sql.types import StructType
 
-from lib.schemas import SOURCE_TABLES
+from lib.schemas import ALL_PRODUCTS, SOURCE_TABLES
 
 COLUMN_DOCS = {
     "CUST_ID": "customer number (10 digits)", "ID_NO": "resident ID number (18 characters)",
@@ -126,5 +126,46 @@ TIER_MIGRATION_SUMMARY = TableSpec("tier_migration_summary", "Upgrade and downgr
     ("downgrade_cnt", "bigint", "of them, tier fell by stat_month (including to NONE)"),
     ("upgrade_ratio", "double", "upgrade_cnt / stock_wealth_cnt"),
     ("downgrade_ratio", "double", "downgrade_cnt / stock_wealth_cnt"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+
+_PRODUCT_FLAGS = tuple((f"has_{p.lower()}", "boolean", f"holds {p} on the month's last day (relation in force)")
+                       for p in ALL_PRODUCTS)
+CUSTOMER_TAGS = TableSpec("customer_tags", "The 360° profile of every customer at the month's end (SPEC §4)", (
+    ("cust_id", "string", "customer number"),
+    ("age", "int", "whole years at the month's end"),
+    ("lifecycle", "string", "CHILD 0-6, JUVENILE 7-17, YOUTH 18-40, MIDDLE 41-60, SENIOR 61+"),
+    ("age_band", "int", "CF age band: 1 [0,20), 2 [20,30), 3 [30,40), 4 [40,50), 5 [50,60), 6 60+"),
+    ("asset_band", "int", "CF asset band on aum_3m: 1 [0.5M,1M), 2 [1M,2M), 3 [2M,3M), 4 [3M,4M), "
+                          "5 [4M,6M), 6 6M+; null below 0.5M"),
+    ("tier", "string", "wealth tier (from customer_month_aum)"),
+    ("deposit_share", "double", "deposits + treasury bonds over the month's AUM"),
+    ("risk_preference", "string", "DEPOSIT / BALANCED / WEALTH: KMeans (k=3) cluster of the AUM shares, named by "
+                                  "centroid; null without AUM"),
+    ("peak_aum", "decimal(18,2)", "largest monthly AUM of the last 12 months, CNY"),
+    ("growth_ratio", "double", "(peak_aum - this month's AUM) / peak_aum; 0 when the peak is 0"),
+    ("growth_space", "string", "HIGH >= 0.5, MEDIUM >= 0.2, else LOW (成长空间)"),
+    ("peak_level", "string", "PEAK_1 (lowest) .. PEAK_n: KMeans cluster of log(1 + peak_aum)"),
+    ("volatility_class", "string", "asset volatility class (from customer_month_aum)"),
+    *_PRODUCT_FLAGS,
+    ("product_count", "int", "number of product types held on the month's last day"),
+    ("tenure_months", "int", "whole months since the customer relationship began"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+TAG_DICTIONARY = TableSpec("tag_dictionary", "What each tag value means and where it comes from", (
+    ("tag", "string", "column of customer_tags"),
+    ("value", "string", "a value of the tag"),
+    ("definition", "string", "what the value means"),
+    ("source_columns", "string", "source tables and columns it is computed from"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+TAG_COVERAGE = TableSpec("tag_coverage", "How many customers carry each tag value, and how many changed since last "
+                         "month: whether the tags can be trusted", (
+    ("tag", "string", "column of customer_tags"),
+    ("value", "string", "the value ((none) when not set)"),
+    ("cust_cnt", "bigint", "customers with this value"),
+    ("share", "double", "cust_cnt over all customers of the month"),
+    ("changed_cnt", "bigint", "of them, customers whose value last month was different (null: no last month)"),
+    ("changed_share", "double", "changed_cnt / cust_cnt"),
     ("stat_month", "string", STAT_MONTH_DOC),
 ))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (if needed), generate a small demo province and run the jobs that exist so far
-# on it in local mode (ingest each month, then AUM, tiers and migration). Raw data lands
+# on it in local mode (ingest each month, then AUM, tiers, migration and tags). Raw data lands
 # in data/raw, the Delta warehouse in warehouse/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,7 @@ for month in $(.venv/bin/python -c "from lib.months import month_range; print(' 
   scripts/submit.sh ingest --month "$month"
 done
 scripts/submit.sh aum --from-month "$START" --month "$LAST"
+scripts/submit.sh tags --month "$LAST"
 .venv/bin/python - <<'PY'
 from deltalake import DeltaTable
 dq = DeltaTable("warehouse/wealth.db/data_quality").to_pandas()
@@ -23,6 +24,10 @@ aum = DeltaTable("warehouse/wealth.db/customer_month_aum").to_pandas()
 last = aum.stat_month.max()
 print(f"\nwealth tiers in {last} (customers, Σ aum_3m in CNY):")
 print(aum[aum.stat_month == last].groupby("tier").aum_3m.agg(["count", "sum"]).to_string())
+tags = DeltaTable("warehouse/wealth.db/customer_tags").to_pandas()
+wealth = tags[(tags.stat_month == last) & (tags.tier != "NONE")]
+print(f"\nwealth customers in {last} by risk preference and lifecycle:")
+print(wealth.groupby(["risk_preference", "lifecycle"]).size().unstack(fill_value=0).to_string())
 mig = DeltaTable("warehouse/wealth.db/tier_migration_summary").to_pandas()
 print("\nstock wealth customers' tier changes, month over month:")
 print(mig.sort_values("stat_month")[["stat_month", "from_month", "stock_wealth_cnt", "upgrade_ratio",

@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 
 from jobs import aum as aum_job
 from lib import aum, tiers, trend
+from lib.aum_run import population
 from lib.config import Tiers, Volatility
 from tests.aum_reference import reference_aum, reference_volatility
 from tests.conftest import E2E_MONTHS, job_args
@@ -131,11 +132,11 @@ def test_job_agrees_with_independent_pandas_to_the_cent(spark, aum_backfilled):
     months = list(E2E_MONTHS)
     led = spark.table("e2e_silver.jnl_acc_chg").select("cust_id", "agmt_id", "txn_dt", "txn_seq", "bal_after").toPandas()
     t98 = spark.table("e2e_silver.t98_indpty_prod_stat").toPandas()
-    cust = spark.table("e2e_silver.t01_indpty_id").select("cust_id", "stat_month").toPandas()
+    cust = population(spark.table("e2e_silver.t01_indpty_id")).toPandas()
     want = reference_aum(led, t98, cust, months).sort_values(["cust_id", "stat_month"]).reset_index(drop=True)
     got = (aum_backfilled.select(*AUM_COLS, "aum_3m").toPandas()
            .sort_values(["cust_id", "stat_month"]).reset_index(drop=True))
-    assert len(got) == len(want) > 2900
+    assert len(got) == len(want) > 2800
     pd_cols = AUM_COLS + ["aum_3m"]
     mismatch = got[pd_cols].ne(want[pd_cols]).any(axis=1)
     assert not mismatch.any(), got[mismatch].head().to_string() + "\n" + want[mismatch].head().to_string()
@@ -147,3 +148,12 @@ def test_monthly_runs_equal_the_backfill_and_rerun_is_identical(spark, conf, par
         assert aum_job.main(job_args(conf, parquet_province, "e2e", "--month", month)) == 0
     assert_df_equality(spark.table("e2e.customer_month_aum"), aum_backfilled, ignore_row_order=True,
                        ignore_nullable=True, ignore_metadata=True)
+
+
+def test_population_leaves_out_customers_who_open_later(spark):
+    from datetime import date
+    snapshot = spark.createDataFrame([("C1", date(2019, 1, 31), "2019-01"), ("C2", date(2019, 2, 1), "2019-01"),
+                                      ("C3", None, "2019-01"), ("C2", date(2019, 2, 1), "2019-02")],
+                                     "cust_id string, open_dt date, stat_month string")
+    got = sorted((r.cust_id, r.stat_month) for r in population(snapshot).collect())
+    assert got == [("C1", "2019-01"), ("C2", "2019-02"), ("C3", "2019-01")]
