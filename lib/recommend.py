@@ -93,3 +93,30 @@ def pearson_ucf(tags: DataFrame, k: int, min_score: float, top_n: int) -> DataFr
     ranked = scored.withColumn("rank", F.row_number().over(best)).filter(F.col("rank") <= top_n)
     return (vectors.select("cust_id", "key").join(ranked, "key")
             .select("cust_id", "product", "score", "rank", "neighbours_holding", "neighbours", "mean_r"))
+
+
+def _user_index(vectors: DataFrame) -> DataFrame:
+    """cust_id -> dense int id for ALS. Sorted by CUST_ID and numbered by zipWithIndex: no
+    driver-side map (StringIndexer would collect every customer), and the same ids on a
+    re-run, so a fixed seed gives the same factors."""
+    ordered = vectors.select("cust_id").distinct().orderBy("cust_id")
+    return ordered.rdd.zipWithIndex().map(lambda p: (p[0][0], p[1])).toDF("cust_id string, user long")
+
+
+def als_recommend(tags: DataFrame, rank: int, reg: float, alpha: float, seed: int, top_n: int) -> DataFrame:
+    """cust_id, product, score, rank: MLlib ALS with implicit preferences on the customers'
+    holdings of the CF products; each customer's unheld products by predicted preference."""
+    from pyspark.ml.recommendation import ALS
+
+    vectors = cf_vectors(tags)
+    users = _user_index(vectors)
+    flags = F.posexplode(F.slice(F.col("vec"), 3, len(CF_PRODUCTS))).alias("item", "held")
+    cells = vectors.join(users, "cust_id").select("cust_id", F.col("user").cast("int").alias("user"), flags)
+    model = ALS(implicitPrefs=True, rank=rank, regParam=reg, alpha=alpha, seed=seed, userCol="user",
+                itemCol="item", ratingCol="held", coldStartStrategy="drop").fit(cells)
+    unheld = cells.filter(F.col("held") == 0)
+    names = F.array(*[F.lit(p) for p in CF_PRODUCTS])
+    scored = model.transform(unheld).select("cust_id", F.element_at(names, F.col("item") + 1).alias("product"),
+                                            F.col("prediction").cast("double").alias("score"))
+    best = Window.partitionBy("cust_id").orderBy(F.col("score").desc(), "product")
+    return scored.withColumn("rank", F.row_number().over(best)).filter(F.col("rank") <= top_n)
