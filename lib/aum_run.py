@@ -68,10 +68,8 @@ def run_aum(spark: SparkSession, conf: Config, first: str, last: str, log) -> No
     first_data_month = min(done | set(months))
     with stage(log, f"aum {first}..{last}") as st:
         result, close = compute(spark, conf, first, last, history, first_data_month)
-        replace_months(spark, result, conf.database, CUSTOMER_MONTH_AUM, months)
+        st.rows_out = replace_months(spark, result, conf.database, CUSTOMER_MONTH_AUM, months)
         replace_months(spark, close, conf.silver_database, ACCOUNT_MONTH_BALANCE, months)
-        written = spark.table(gold).filter(F.col("stat_month").isin(months))
-        st.rows_out = written.count()
     with stage(log, f"tier migration {first}..{last}"):
         tiered = spark.table(gold).filter(F.col("stat_month").isin(before + months)).select("cust_id", "stat_month", "tier")
         pairs = tiers.migration_pairs(tiered, months, set(before) | set(months)).persist(StorageLevel.MEMORY_AND_DISK)

@@ -15,7 +15,7 @@ from pyspark.sql.types import DateType
 
 from lib import validation as V
 from lib.config import Config, Quality
-from lib.io import read_raw, replace_months
+from lib.io import months_in, read_raw, replace_months
 from lib.logs import stage
 from lib.months import add_months
 from lib.privacy import MASKS
@@ -195,8 +195,7 @@ def run_ingest(spark: SparkSession, conf: Config, month: str, log) -> list[dict]
 
 def read_prior_chain(spark: SparkSession, conf: Config, month: str) -> DataFrame | None:
     """Last month's chain state, if that month was ingested."""
-    name = conf.silver_table(LEDGER_CHAIN_STATE.name)
-    if not spark.catalog.tableExists(name):
+    name, previous = conf.silver_table(LEDGER_CHAIN_STATE.name), add_months(month, -1)
+    if previous not in months_in(spark, name):
         return None
-    prior = spark.table(name).filter(F.col("stat_month") == add_months(month, -1))
-    return prior if prior.limit(1).count() else None
+    return spark.table(name).filter(F.col("stat_month") == previous)

@@ -42,11 +42,14 @@ def ensure_table(spark: SparkSession, database: str, spec: TableSpec) -> str:
 
 
 def replace_months(spark: SparkSession, df: DataFrame, database: str, spec: TableSpec,
-                   months: list[str]) -> None:
-    """Atomically replace the given month partitions; other months are untouched."""
+                   months: list[str]) -> int:
+    """Atomically replace the given month partitions (other months are untouched); the
+    number of rows written, from the Delta commit's own metrics (no second read)."""
     full = ensure_table(spark, database, spec)
     ordered = df.select(*[F.col(name).cast(sqltype).alias(name) for name, sqltype, _ in spec.columns])
     ordered.writeTo(full).overwrite(F.col(spec.partition).isin(months))
+    last = spark.sql(f"DESCRIBE HISTORY {full} LIMIT 1").first()
+    return int(last.operationMetrics.get("numOutputRows", 0))
 
 
 def _quote(text: str) -> str:

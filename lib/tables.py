@@ -40,10 +40,6 @@ class TableSpec:
     columns: tuple[tuple[str, str, str], ...]  # (name, SQL type, comment)
     partition: str = "stat_month"
 
-    @property
-    def column_names(self) -> list[str]:
-        return [c[0] for c in self.columns]
-
 
 def silver_spec(source: str) -> TableSpec:
     schema: StructType = SOURCE_TABLES[source]

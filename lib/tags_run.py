@@ -3,12 +3,12 @@ holdings of month M -> customer_tags, tag_dictionary, tag_coverage; the KMeans m
 saved under <warehouse>/_models/tags/<M>/ so the month's tags can be reproduced."""
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from lib import segments, tags
 from lib.config import Config, absolute
-from lib.io import MissingInputError, read_silver, replace_months
+from lib.io import MissingInputError, months_in, read_silver, replace_months
 from lib.logs import stage
 from lib.months import add_months
 from lib.schemas import ALL_PRODUCTS
@@ -46,7 +46,7 @@ DICTIONARY = (
 def compute_tags(spark: SparkSession, conf: Config, month: str) -> tuple[DataFrame, dict]:
     """(customer_tags rows of `month`, fitted models by name)."""
     gold = conf.table(CUSTOMER_MONTH_AUM.name)
-    if not spark.catalog.tableExists(gold) or spark.table(gold).filter(F.col("stat_month") == month).limit(1).count() == 0:
+    if month not in months_in(spark, gold):
         raise MissingInputError(f"{gold} has no rows for {month}: run the aum job for it first")
     day = tags.month_end(month)
     history = spark.table(gold).filter(F.col("stat_month").between(add_months(month, -11), month))
@@ -88,25 +88,26 @@ def coverage(current: DataFrame, previous: DataFrame | None) -> DataFrame:
     else:
         changed = F.lit(None).cast("bigint")
     counts = now.groupBy("tag", "value").agg(F.count(F.lit(1)).alias("cust_cnt"), changed.alias("changed_cnt"))
-    total = current.count()
-    return counts.select("tag", "value", "cust_cnt", (F.col("cust_cnt") / F.lit(total)).alias("share"),
+    # every customer has exactly one value of each tag, so a tag's counts add up to all customers
+    total = F.sum("cust_cnt").over(Window.partitionBy("tag"))
+    return counts.select("tag", "value", "cust_cnt", (F.col("cust_cnt") / total).alias("share"),
                          "changed_cnt", (F.col("changed_cnt") / F.col("cust_cnt")).alias("changed_share"))
 
 
 def run_tags(spark: SparkSession, conf: Config, month: str, log) -> None:
     with stage(log, f"tags {month}") as st:
         rows, models = compute_tags(spark, conf, month)
-        replace_months(spark, rows, conf.database, CUSTOMER_TAGS, [month])
+        st.rows_out = replace_months(spark, rows, conf.database, CUSTOMER_TAGS, [month])
         for name, model in models.items():
             model.write().overwrite().save(f"{absolute(conf.paths.warehouse)}/_models/tags/{month}/{name}")
-        written = spark.table(conf.table(CUSTOMER_TAGS.name)).filter(F.col("stat_month") == month)
-        st.rows_out = written.count()
     with stage(log, f"tag dictionary and coverage {month}"):
         dictionary = spark.createDataFrame([(*row, month) for row in DICTIONARY],
                                            "tag string, value string, definition string, source_columns string, "
                                            "stat_month string")
         replace_months(spark, dictionary, conf.database, TAG_DICTIONARY, [month])
-        before = spark.table(conf.table(CUSTOMER_TAGS.name)).filter(F.col("stat_month") == add_months(month, -1))
-        prior = before if before.limit(1).count() else None
+        table, previous = conf.table(CUSTOMER_TAGS.name), add_months(month, -1)
+        written = spark.table(table).filter(F.col("stat_month") == month)
+        prior = (spark.table(table).filter(F.col("stat_month") == previous)
+                 if previous in months_in(spark, table) else None)
         replace_months(spark, coverage(written, prior).withColumn("stat_month", F.lit(month)), conf.database,
                        TAG_COVERAGE, [month])
