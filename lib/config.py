@@ -75,6 +75,19 @@ class TagsConf:
 
 
 @dataclass(frozen=True)
+class UpliftConf:
+    k: int = 10
+    min_score: float = 0.5
+    top_n: int = 3
+    als_rank: int = 4
+    als_reg: float = 0.1
+    als_alpha: float = 10.0
+    als_iterations: int = 10
+    seed: int = 42
+    eval_share: float = 0.2
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     database: str
@@ -85,6 +98,7 @@ class Config:
     tiers: Tiers = Tiers()
     volatility: Volatility = Volatility()
     tags: TagsConf = TagsConf()
+    uplift: UpliftConf = UpliftConf()
 
     @property
     def silver_database(self) -> str:
@@ -199,6 +213,7 @@ def _build(env: str, raw: dict, source: str) -> Config:
         tiers=_section(Tiers, raw.get("tiers") or {}, "tiers", source),
         volatility=_section(Volatility, raw.get("volatility") or {}, "volatility", source),
         tags=_section(TagsConf, raw.get("tags") or {}, "tags", source),
+        uplift=_section(UpliftConf, raw.get("uplift") or {}, "uplift", source),
     )
     _validate(conf, source)
     return conf
@@ -236,6 +251,18 @@ def _validate(conf: Config, source: str) -> None:
     if not isinstance(conf.tags.seed, int) or not isinstance(conf.tags.peak_clusters, int) \
             or not 2 <= conf.tags.peak_clusters <= 10:
         fail("tags", "seed must be a whole number and 2 <= peak_clusters <= 10")
+    u = conf.uplift
+    for key in ("k", "top_n", "als_rank", "als_iterations", "seed"):
+        if not isinstance(getattr(u, key), int) or isinstance(getattr(u, key), bool) or getattr(u, key) < 1:
+            fail(f"uplift.{key}", f"{getattr(u, key)!r} is not a whole number >= 1")
+    if isinstance(u.als_rank, int) and u.als_rank >= 6:
+        fail("uplift.als_rank", f"{u.als_rank} latent factors for six products: use fewer than six")
+    for key in ("min_score", "eval_share"):
+        if not _number(getattr(u, key)) or not 0 <= getattr(u, key) <= 1:
+            fail(f"uplift.{key}", f"{getattr(u, key)!r} is not a number between 0 and 1")
+    for key in ("als_reg", "als_alpha"):
+        if not _number(getattr(u, key)) or getattr(u, key) < 0:
+            fail(f"uplift.{key}", f"{getattr(u, key)!r} is not a non-negative number")
     amount = conf.quality.max_amount
     if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
         fail("quality.max_amount", f"{amount!r} is not a positive amount")

@@ -22,6 +22,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 CF_PRODUCTS = ("LARGE_CD", "AGREEMENT_DEPOSIT", "WEALTH_PRODUCT", "FUND", "INSURANCE", "MOBILE_BANKING")
+VECTOR_LENGTH = 2 + len(CF_PRODUCTS)
 R_DIGITS = 12          # r is compared at this precision, so equal r from different sums tie
 
 
@@ -34,38 +35,52 @@ def cf_vectors(tags: DataFrame) -> DataFrame:
     return banded.select("cust_id", vec.alias("vec")).withColumn("key", F.array_join(F.col("vec").cast("array<int>"), ","))
 
 
-def _pearson(x: Column, y: Column) -> Column:
-    """Pearson r of two equal-length arrays; 0 when either is constant."""
-    n = F.size(x).cast("double")
-    sx, sy = F.aggregate(x, F.lit(0.0), lambda a, v: a + v), F.aggregate(y, F.lit(0.0), lambda a, v: a + v)
-    sxy = F.aggregate(F.zip_with(x, y, lambda a, b: a * b), F.lit(0.0), lambda a, v: a + v)
-    sxx = F.aggregate(x, F.lit(0.0), lambda a, v: a + v * v)
-    syy = F.aggregate(y, F.lit(0.0), lambda a, v: a + v * v)
-    vx, vy = n * sxx - sx * sx, n * syy - sy * sy
-    return F.when((vx > 0) & (vy > 0), (n * sxy - sx * sy) / F.sqrt(vx * vy)).otherwise(0.0)
+def moments(vec: Column, length: int, prefix: str) -> list[Column]:
+    """The columns Pearson needs of one vector: its elements <prefix>0.. and <prefix>sx = Σx,
+    <prefix>vx = n·Σx² − (Σx)² (0 for a constant vector)."""
+    xs = [vec[i] for i in range(length)]
+    sx, sxx = sum(xs[1:], xs[0]), sum((x * x for x in xs[1:]), xs[0] * xs[0])
+    return [x.alias(f"{prefix}{i}") for i, x in enumerate(xs)] + [
+        sx.alias(f"{prefix}sx"), (length * sxx - sx * sx).alias(f"{prefix}vx")]
+
+
+def pearson(a: str, b: str, length: int) -> Column:
+    """Pearson r of two vectors from their `moments` (prefixes a and b); 0 when either is
+    constant. Only Σxy is left per pair: a few multiplications Spark compiles, which
+    matters over millions of pairs."""
+    sxy = sum((F.col(f"{a}{i}") * F.col(f"{b}{i}") for i in range(1, length)), F.col(f"{a}0") * F.col(f"{b}0"))
+    va, vb = F.col(f"{a}vx"), F.col(f"{b}vx")
+    return F.when((va > 0) & (vb > 0), (length * sxy - F.col(f"{a}sx") * F.col(f"{b}sx")) / F.sqrt(va * vb)
+                  ).otherwise(0.0)
 
 
 def neighbour_vectors(vectors: DataFrame, k: int) -> DataFrame:
     """key (target vector), nkey (neighbour vector), r, taken: how many customers of nkey
     are among the target's K nearest neighbours."""
     groups = vectors.groupBy("key", "vec").agg(F.count(F.lit(1)).alias("n"))
-    pairs = (groups.alias("t").crossJoin(groups.alias("c"))
-             .filter(F.col("t.key") != F.col("c.key"))
-             .select(F.col("t.key").alias("key"), F.col("c.key").alias("nkey"), F.col("c.n").alias("n"),
-                     F.round(_pearson(F.col("t.vec"), F.col("c.vec")), R_DIGITS).alias("r"))
+    side = lambda p: groups.select(F.col("key").alias(f"{p}key"), F.col("n").alias(f"{p}n"),  # noqa: E731
+                                   *moments(F.col("vec"), VECTOR_LENGTH, p))
+    pairs = (side("t_").crossJoin(F.broadcast(side("c_"))).filter(F.col("t_key") != F.col("c_key"))
+             .select(F.col("t_key").alias("key"), F.col("c_key").alias("nkey"), F.col("c_n").alias("n"),
+                     F.round(pearson("t_", "c_", VECTOR_LENGTH), R_DIGITS).alias("r"))
              .filter(F.col("r") > 0))
-    levels = pairs.groupBy("key", "r").agg(F.sum("n").alias("level_n"))
-    by_r = Window.partitionBy("key").orderBy(F.col("r").desc()).rowsBetween(Window.unboundedPreceding, -1)
-    before = levels.withColumn("before", F.coalesce(F.sum("level_n").over(by_r), F.lit(0)))
-    kept = before.filter(F.col("before") < k).withColumn("room", F.lit(k) - F.col("before"))
-    whole = kept.filter(F.col("level_n") <= F.col("room"))
-    partial = kept.filter(F.col("level_n") > F.col("room"))
-    full = pairs.join(whole.select("key", "r"), ["key", "r"]).select("key", "nkey", "r", F.col("n").alias("taken"))
-    # The last level is cut: its customers by CUST_ID, first `room` of them.
-    cut = (pairs.join(partial.select("key", "r", "room"), ["key", "r"])
-           .join(vectors.select(F.col("key").alias("nkey"), "cust_id"), "nkey"))
-    first = Window.partitionBy("key").orderBy("cust_id")
-    taken = (cut.withColumn("i", F.row_number().over(first)).filter(F.col("i") <= F.col("room"))
+    # A level is one value of r for a target; `before` counts the customers of the levels
+    # above it. One window pass gives both to every pair, so the pairs are computed once.
+    level = Window.partitionBy("key", "r")
+    down_to = Window.partitionBy("key").orderBy(F.col("r").desc()).rangeBetween(Window.unboundedPreceding, 0)
+    levelled = (pairs.withColumn("level_n", F.sum("n").over(level))
+                .withColumn("before", F.sum("n").over(down_to) - F.col("level_n"))
+                .filter(F.col("before") < k)
+                .withColumn("room", F.lit(k) - F.col("before")))
+    full = levelled.filter(F.col("level_n") <= F.col("room")).select("key", "nkey", "r", F.col("n").alias("taken"))
+    # The last level is cut: its customers by CUST_ID, first `room` (< k) of them. They are
+    # among the k smallest CUST_IDs of each of the level's vectors, so only those are joined
+    # (a bounded number per vector, however many customers share it).
+    by_id = Window.partitionBy("key").orderBy("cust_id")
+    smallest = (vectors.withColumn("i", F.row_number().over(by_id)).filter(F.col("i") <= k)
+                .select(F.col("key").alias("nkey"), "cust_id"))
+    cut = levelled.filter(F.col("level_n") > F.col("room")).join(smallest, "nkey")
+    taken = (cut.withColumn("i", F.row_number().over(by_id)).filter(F.col("i") <= F.col("room"))
              .groupBy("key", "nkey", "r").agg(F.count(F.lit(1)).alias("taken")))
     return full.unionByName(taken)
 
@@ -103,17 +118,24 @@ def _user_index(vectors: DataFrame) -> DataFrame:
     return ordered.rdd.zipWithIndex().map(lambda p: (p[0][0], p[1])).toDF("cust_id string, user long")
 
 
-def als_recommend(tags: DataFrame, rank: int, reg: float, alpha: float, seed: int, top_n: int) -> DataFrame:
+def als_recommend(tags: DataFrame, rank: int, reg: float, alpha: float, iterations: int, seed: int,
+                  top_n: int) -> DataFrame:
     """cust_id, product, score, rank: MLlib ALS with implicit preferences on the customers'
-    holdings of the CF products; each customer's unheld products by predicted preference."""
+    holdings of the CF products; each customer's unheld products by predicted preference
+    (customers holding none of them get none)."""
     from pyspark.ml.recommendation import ALS
 
     vectors = cf_vectors(tags)
     users = _user_index(vectors)
     flags = F.posexplode(F.slice(F.col("vec"), 3, len(CF_PRODUCTS))).alias("item", "held")
     cells = vectors.join(users, "cust_id").select("cust_id", F.col("user").cast("int").alias("user"), flags)
-    model = ALS(implicitPrefs=True, rank=rank, regParam=reg, alpha=alpha, seed=seed, userCol="user",
-                itemCol="item", ratingCol="held", coldStartStrategy="drop").fit(cells)
+    # A customer holding none of the products has no preference to learn from (and MLlib
+    # scales its regularisation by the held count, so its normal equations would be
+    # singular): it is left out of the fit, and `drop` gives it no recommendation.
+    holders = cells.groupBy("user").agg(F.max("held").alias("any")).filter(F.col("any") > 0).select("user")
+    model = ALS(implicitPrefs=True, rank=rank, regParam=reg, alpha=alpha, maxIter=iterations, seed=seed,
+                userCol="user", itemCol="item", ratingCol="held", coldStartStrategy="drop"
+                ).fit(cells.join(holders, "user"))
     unheld = cells.filter(F.col("held") == 0)
     names = F.array(*[F.lit(p) for p in CF_PRODUCTS])
     scored = model.transform(unheld).select("cust_id", F.element_at(names, F.col("item") + 1).alias("product"),

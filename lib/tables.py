@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from pyspark.sql.types import StructType
 
+from lib.contacts import CONTACT_COLUMNS
 from lib.schemas import ALL_PRODUCTS, SOURCE_TABLES
 
 COLUMN_DOCS = {
@@ -163,5 +164,34 @@ TAG_COVERAGE = TableSpec("tag_coverage", "How many customers carry each tag valu
     ("share", "double", "cust_cnt over all customers of the month"),
     ("changed_cnt", "bigint", "of them, customers whose value last month was different (null: no last month)"),
     ("changed_share", "double", "changed_cnt / cust_cnt"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+
+PRODUCT_RECOMMENDATION = TableSpec("product_recommendation", "Products to offer each wealth customer, by Pearson "
+                                   "user-based CF and by ALS, best first (SPEC §4; the paper's Table 3)", (
+    ("cust_id", "string", "customer number"),
+    ("method", "string", "PEARSON_UCF or ALS"),
+    ("product", "string", "recommended product type, not held at the month's end"),
+    ("score", "double", "PEARSON_UCF: Σ r of neighbours holding it / Σ r of neighbours; ALS: predicted preference"),
+    ("rank", "int", "1 = best, per customer and method"),
+    ("explanation", "string", "why: how many of the nearest neighbours hold it (UCF), or the ALS preference"),
+    ("neighbours_holding", "int", "PEARSON_UCF: neighbours holding the product (null for ALS)"),
+    ("neighbours", "int", "PEARSON_UCF: neighbours used, at most k (null for ALS)"),
+    ("mean_r", "double", "PEARSON_UCF: the neighbours' mean Pearson similarity (null for ALS)"),
+    *CONTACT_COLUMNS,
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+RECOMMENDER_EVAL = TableSpec("recommender_eval", "Hide-one-product evaluation of each recommender against a "
+                             "popularity baseline on a seeded sample of wealth customers", (
+    ("method", "string", "PEARSON_UCF, ALS or POPULARITY"),
+    ("evaluated_cnt", "bigint", "sampled customers with one held product hidden"),
+    ("hit_rate_at_1", "double", "share of them whose hidden product is the first recommendation"),
+    ("hit_rate_at_3", "double", "share of them whose hidden product is among the first three"),
+    ("precision_at_1", "double", "share of first recommendations shown that were the hidden product"),
+    ("precision_at_3", "double", "share of first-three recommendations shown that were the hidden product"),
+    ("coverage", "double", "share of them given at least one recommendation"),
+    ("best", "boolean", "the method with the highest hit_rate_at_3 (then hit_rate_at_1)"),
+    ("seed", "int", "seed of the sample and of the hidden products"),
+    ("sample_share", "double", "share of wealth customers sampled"),
     ("stat_month", "string", STAT_MONTH_DOC),
 ))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs import generate, ingest
+from jobs import aum, generate, ingest, tags
 
 from lib.config import load_conf
 from lib.spark import build_session
@@ -49,3 +49,13 @@ def parquet_province(conf, tmp_path_factory):
     for month in E2E_MONTHS:
         assert ingest.main(job_args(conf, raw, "e2e", "--month", month)) == 0
     return raw
+
+
+@pytest.fixture(scope="session")
+def tagged_province(conf, parquet_province):
+    """parquet_province with aum backfilled and tags for its last two months."""
+    assert aum.main(job_args(conf, parquet_province, "e2e", "--from-month", E2E_MONTHS[0],
+                             "--month", E2E_MONTHS[-1])) == 0
+    for month in E2E_MONTHS[1:]:
+        assert tags.main(job_args(conf, parquet_province, "e2e", "--month", month)) == 0
+    return parquet_province

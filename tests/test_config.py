@@ -35,6 +35,9 @@ def test_unknown_top_level_key_is_named(tmp_path):
     ("source:\n  format: xlsx\n", "source.format"),
     ("database: Wealth-DB\n", "database"),
     ("spark:\n  packages: [io.delta]\n", "spark.packages"),
+    ("uplift:\n  als_rank: 6\n", "uplift.als_rank"),
+    ("uplift:\n  min_score: 2\n", "uplift.min_score"),
+    ("uplift:\n  k: 0\n", "uplift.k"),
 ])
 def test_bad_value_is_named(tmp_path, text, key):
     with pytest.raises(ConfigError, match=f"bad value for '{key}'"):

@@ -85,8 +85,8 @@ def test_als_recommends_only_unheld_products_and_is_reproducible(spark):
                      bool(rng.random() < 0.3), bool(rng.random() < 0.5), fund, bool(rng.random() < 0.2),
                      bool(fund and rng.random() < 0.9)))
     tags = tags_frame(spark, rows)
-    first = als_recommend(tags, rank=4, reg=0.1, alpha=10.0, seed=11, top_n=2).collect()
-    again = als_recommend(tags, rank=4, reg=0.1, alpha=10.0, seed=11, top_n=2).collect()
+    first = als_recommend(tags, rank=4, reg=0.1, alpha=10.0, iterations=10, seed=11, top_n=2).collect()
+    again = als_recommend(tags, rank=4, reg=0.1, alpha=10.0, iterations=10, seed=11, top_n=2).collect()
     assert sorted(first) == sorted(again) and len(first) > 300
     held = {(r[0], p) for r in rows for p, h in zip(CF_PRODUCTS, r[3:]) if h}
     assert not any((r.cust_id, r.product) in held for r in first)

@@ -7,18 +7,13 @@ from chispa import assert_df_equality
 from pyspark.ml import PipelineModel
 from pyspark.sql import functions as F
 
-from jobs import aum as aum_job
 from jobs import tags as tags_job
 from lib import segments
 from tests.conftest import E2E_MONTHS, job_args
 
 
 @pytest.fixture(scope="module")
-def tagged(spark, conf, parquet_province):
-    assert aum_job.main(job_args(conf, parquet_province, "e2e", "--from-month", E2E_MONTHS[0],
-                                 "--month", E2E_MONTHS[-1])) == 0
-    for month in E2E_MONTHS[1:]:
-        assert tags_job.main(job_args(conf, parquet_province, "e2e", "--month", month)) == 0
+def tagged(spark, tagged_province):
     return spark.table("e2e.customer_tags").filter(F.col("stat_month") == E2E_MONTHS[-1]).localCheckpoint()
 
 
