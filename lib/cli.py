@@ -24,6 +24,8 @@ def job_parser(job: str, description: str, needs_month: bool = True) -> argparse
     parser.add_argument("--month", type=month_arg, required=needs_month,
                         help="the month to process, YYYY-MM")
     parser.add_argument("--env", default="local", help="a file conf/<env>.yaml (default: local)")
+    parser.add_argument("--preset", help="a file conf/presets/<preset>.yaml over the environment, "
+                                         "e.g. article_monthly")
     parser.add_argument("--raw-root", help="override paths.raw_root")
     parser.add_argument("--warehouse", help="override paths.warehouse")
     parser.add_argument("--database", help="override database")
@@ -32,7 +34,7 @@ def job_parser(job: str, description: str, needs_month: bool = True) -> argparse
 
 
 def conf_from_args(args: argparse.Namespace) -> Config:
-    return load_conf(args.env, {
+    return load_conf(args.env, preset=args.preset, overrides={
         "paths.raw_root": args.raw_root,
         "paths.warehouse": args.warehouse,
         "database": args.database,

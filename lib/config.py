@@ -88,6 +88,21 @@ class UpliftConf:
 
 
 @dataclass(frozen=True)
+class RetentionConf:
+    horizon: int = 3
+    drop_share: float = 0.3
+    population_min_aum: float | None = None
+    feature_months: int = 6
+    large_outflow: float = 50_000
+    max_corr: float = 0.8
+    threshold: float = 0.4
+    reg: float = 0.01
+    max_iter: int = 200
+    train_share: float = 0.7
+    seed: int = 42
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     database: str
@@ -99,6 +114,7 @@ class Config:
     volatility: Volatility = Volatility()
     tags: TagsConf = TagsConf()
     uplift: UpliftConf = UpliftConf()
+    retention: RetentionConf = RetentionConf()
 
     @property
     def silver_database(self) -> str:
@@ -117,14 +133,21 @@ class Config:
 
 
 def load_conf(env: str = "local", overrides: Mapping[str, Any] | None = None,
-              conf_dir: Path = CONF_DIR) -> Config:
-    """Read base.yaml + <env>.yaml, apply flag overrides, validate, freeze."""
+              conf_dir: Path = CONF_DIR, preset: str | None = None) -> Config:
+    """Read base.yaml + <env>.yaml (+ presets/<preset>.yaml), apply flag overrides,
+    validate, freeze."""
     base = _read_yaml(conf_dir / "base.yaml")
     env_file = conf_dir / f"{env}.yaml"
     if not _exists(env_file):
         known = sorted(p.stem for p in conf_dir.glob("*.yaml") if p.stem != "base") or ["see conf/"]
         raise ConfigError(f"unknown environment '{env}': no {env_file} (known: {', '.join(known)})")
     merged = _merge(base, _read_yaml(env_file), where=env_file.name)
+    if preset:
+        preset_file = conf_dir / "presets" / f"{preset}.yaml"
+        if not _exists(preset_file):
+            known = sorted(p.stem for p in (conf_dir / "presets").glob("*.yaml")) or ["none"]
+            raise ConfigError(f"unknown preset '{preset}': no {preset_file} (known: {', '.join(known)})")
+        merged = _merge(merged, _read_yaml(preset_file), where=f"presets/{preset_file.name}")
     for dotted, value in (overrides or {}).items():
         if value is not None:
             _set_dotted(merged, dotted, value)
@@ -214,6 +237,7 @@ def _build(env: str, raw: dict, source: str) -> Config:
         volatility=_section(Volatility, raw.get("volatility") or {}, "volatility", source),
         tags=_section(TagsConf, raw.get("tags") or {}, "tags", source),
         uplift=_section(UpliftConf, raw.get("uplift") or {}, "uplift", source),
+        retention=_section(RetentionConf, raw.get("retention") or {}, "retention", source),
     )
     _validate(conf, source)
     return conf
@@ -263,6 +287,18 @@ def _validate(conf: Config, source: str) -> None:
     for key in ("als_reg", "als_alpha"):
         if not _number(getattr(u, key)) or getattr(u, key) < 0:
             fail(f"uplift.{key}", f"{getattr(u, key)!r} is not a non-negative number")
+    r = conf.retention
+    for key in ("horizon", "feature_months", "max_iter", "seed"):
+        if not isinstance(getattr(r, key), int) or isinstance(getattr(r, key), bool) or getattr(r, key) < 1:
+            fail(f"retention.{key}", f"{getattr(r, key)!r} is not a whole number >= 1")
+    for key in ("drop_share", "max_corr", "threshold", "train_share"):
+        if not _number(getattr(r, key)) or not 0 < getattr(r, key) < 1:
+            fail(f"retention.{key}", f"{getattr(r, key)!r} is not a number strictly between 0 and 1")
+    for key in ("reg", "large_outflow"):
+        if not _number(getattr(r, key)) or getattr(r, key) < 0:
+            fail(f"retention.{key}", f"{getattr(r, key)!r} is not a non-negative number")
+    if r.population_min_aum is not None and (not _number(r.population_min_aum) or r.population_min_aum < 0):
+        fail("retention.population_min_aum", f"{r.population_min_aum!r} is not null or a non-negative amount")
     amount = conf.quality.max_amount
     if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
         fail("quality.max_amount", f"{amount!r} is not a positive amount")

@@ -56,11 +56,27 @@ def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def delete_path(spark: SparkSession, path: str) -> None:
-    """Remove a folder through Hadoop's FileSystem (local disk, HDFS or object store)."""
+def _file_system(spark: SparkSession, path: str):
+    """(Hadoop FileSystem, Path) for a path on local disk, HDFS or an object store."""
     jvm = spark.sparkContext._jvm  # noqa: SLF001 - the documented route to Hadoop's FileSystem
     hpath = jvm.org.apache.hadoop.fs.Path(path)
-    hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(hpath, True)  # noqa: SLF001
+    return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath  # noqa: SLF001
+
+
+def delete_path(spark: SparkSession, path: str) -> None:
+    """Remove a folder."""
+    fs, hpath = _file_system(spark, path)
+    fs.delete(hpath, True)
+
+
+def write_text(spark: SparkSession, path: str, text: str) -> None:
+    """Write a small UTF-8 text file (replacing it)."""
+    fs, hpath = _file_system(spark, path)
+    out = fs.create(hpath, True)
+    try:
+        out.write(bytearray(text.encode("utf-8")))
+    finally:
+        out.close()
 
 
 def months_in(spark: SparkSession, table: str) -> set[str]:
@@ -70,11 +86,16 @@ def months_in(spark: SparkSession, table: str) -> set[str]:
     return {r.stat_month for r in spark.table(table).select("stat_month").distinct().collect()}  # bounded: months
 
 
+def require_months(spark: SparkSession, table: str, months: list[str], job: str) -> None:
+    """MissingInputError naming the job to run when `table` lacks any of `months`."""
+    missing = sorted(set(months) - months_in(spark, table))
+    if missing:
+        raise MissingInputError(f"{table} has no rows for {', '.join(missing)}: run the {job} job for "
+                                f"{'that month' if len(missing) == 1 else 'those months'} first")
+
+
 def read_silver(spark: SparkSession, conf: Config, name: str, months: list[str]) -> DataFrame:
     """A silver table's rows for `months`; a clear error naming what to run when one is missing."""
     table = conf.silver_table(name)
-    missing = sorted(set(months) - months_in(spark, table))
-    if missing:
-        raise MissingInputError(f"{table} has no rows for {', '.join(missing)}: run the ingest job for "
-                                f"{'that month' if len(missing) == 1 else 'those months'} first")
+    require_months(spark, table, months, "ingest")
     return spark.table(table).filter(F.col("stat_month").isin(months))

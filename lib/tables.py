@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from pyspark.sql.types import StructType
 
+from lib.churn import CATEGORICAL, CONTINUOUS
 from lib.contacts import CONTACT_COLUMNS
 from lib.schemas import ALL_PRODUCTS, SOURCE_TABLES
 
@@ -193,5 +194,99 @@ RECOMMENDER_EVAL = TableSpec("recommender_eval", "Hide-one-product evaluation of
     ("best", "boolean", "the method with the highest hit_rate_at_3 (then hit_rate_at_1)"),
     ("seed", "int", "seed of the sample and of the hidden products"),
     ("sample_share", "double", "share of wealth customers sampled"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+
+CUSTOMER_MONTH_ACTIVITY = TableSpec("customer_month_activity", "Each customer's ledger activity in the month: "
+                                    "counts and amounts by direction, cross-bank outflow, channels", (
+    ("cust_id", "string", "customer number"),
+    ("txn_cnt", "bigint", "ledger records"),
+    ("debit_cnt", "bigint", "debits (money out)"),
+    ("debit_amt", _MONEY, "Σ debit amounts, CNY"),
+    ("credit_cnt", "bigint", "credits (money in)"),
+    ("credit_amt", _MONEY, "Σ credit amounts, CNY"),
+    ("cross_bank_out_amt", _MONEY, "Σ debits to accounts at other banks, CNY"),
+    ("large_out_cnt", "bigint", "debits of at least retention.large_outflow"),
+    ("mobile_cnt", "bigint", "records through mobile banking"),
+    ("counter_cnt", "bigint", "records at the counter"),
+    ("stat_month", "string", "month of the ledger records (partition)"),
+))
+CHURN_FEATURES = TableSpec("churn_features", "The churn model's rows of this run: the labelled reference months "
+                           "it trained and tested on and the month it scored (SPEC §4 \"Churn model\")", (
+    ("cust_id", "string", "customer number"),
+    ("feature_month", "string", "the month the features end at (the reference month of a label)"),
+    ("role", "string", "TRAIN / TEST (the 70/30 split of the reference month), OOT_TRAIN (the month before, "
+                       "for the out-of-time check), SCORE (this month, no label)"),
+    ("label", "int", "1 churned within the horizon after feature_month, 0 not; null for SCORE rows"),
+    *[(name, "double", doc) for name, doc in CONTINUOUS.items()],
+    *[(name, "string", doc + ": STABLE / GROWTH / DECLINING / VOLATILE / UNKNOWN") for name, doc in CATEGORICAL.items()],
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+CHURN_SCREENING = TableSpec("churn_screening", "Predictor screening as the paper: churn rate per category "
+                            "(Figure 5), Pearson r with the label, collinear predictors dropped", (
+    ("predictor", "string", "feature name"),
+    ("kind", "string", "categorical or continuous"),
+    ("category", "string", "a category of a categorical predictor"),
+    ("cust_cnt", "bigint", "training customers (in the category)"),
+    ("churn_rate", "double", "share of them who churned (categorical)"),
+    ("pearson_r", "double", "Pearson r with the label (continuous)"),
+    ("kept", "boolean", "used by the model"),
+    ("reason", "string", "why dropped"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+CHURN_MODEL_METRICS = TableSpec("churn_model_metrics", "How well the churn model separates churners: on the 30% "
+                                "hold-out of the reference month, and out of time (trained a month earlier)", (
+    ("eval_set", "string", "HOLDOUT (70/30 split of ref_month) or OUT_OF_TIME (trained on train_month, tested "
+                           "on all of ref_month)"),
+    ("ref_month", "string", "reference month of the labels tested"),
+    ("train_month", "string", "reference month of the labels trained on"),
+    ("rows", "bigint", "customers tested"),
+    ("positives", "bigint", "of them, churned"),
+    ("base_rate", "double", "positives / rows: the accuracy of calling nobody a churner is 1 - this"),
+    ("accuracy", "double", "share classified right at the threshold"),
+    ("auc", "double", "area under the ROC curve"),
+    ("ks", "double", "Kolmogorov-Smirnov: the largest TPR - FPR"),
+    ("precision_at_threshold", "double", "churned share of the customers flagged"),
+    ("recall_at_threshold", "double", "flagged share of the customers who churned"),
+    ("top_decile_lift", "double", "churn rate of the 10% highest scores over the base rate"),
+    ("threshold", "double", "churn_prob at or above which a customer is flagged"),
+    ("score_psi", "double", "population stability of this month's churn_prob against last month's scores "
+                            "(null without last month)"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+CHURN_COEFFICIENTS = TableSpec("churn_coefficients", "The logistic regression's coefficient table on standardised "
+                               "features, with each feature's drift", (
+    ("feature", "string", "model input ((intercept) for the intercept)"),
+    ("readable_name", "string", "what the warning list's reasons call it"),
+    ("coefficient", "double", "coefficient on the standardised feature; > 0 raises the churn probability"),
+    ("mean", "double", "training mean (standardisation)"),
+    ("std", "double", "training sample standard deviation (standardisation)"),
+    ("psi", "double", "population stability of the feature against last month's scoring (null without it)"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+CHURN_MODEL_CURVES = TableSpec("churn_model_curves", "ROC points and calibration by decile of the churn model, "
+                               "per evaluation set (the report's ROC and KS charts)", (
+    ("eval_set", "string", "HOLDOUT or OUT_OF_TIME"),
+    ("curve", "string", "ROC or DECILE"),
+    ("threshold", "double", "ROC: churn_prob cut-off"),
+    ("tpr", "double", "ROC: true positive rate at the cut-off"),
+    ("fpr", "double", "ROC: false positive rate at the cut-off"),
+    ("decile", "int", "DECILE: 1 = the highest 10% of churn_prob"),
+    ("cust_cnt", "bigint", "DECILE: customers in it"),
+    ("mean_prob", "double", "DECILE: mean churn_prob"),
+    ("churn_rate", "double", "DECILE: share who churned"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+CHURN_SCORES = TableSpec("churn_scores", "Churn probability of this month's population and the warning list "
+                         "(flagged), with the top reasons and masked contacts (the paper's Table 4)", (
+    ("cust_id", "string", "customer number"),
+    ("churn_prob", "double", "probability of churning within the horizon"),
+    ("flagged", "boolean", "churn_prob >= threshold: on the warning list"),
+    ("reasons", "array<string>", "up to 3 features pushing the probability up most (coefficient × standardised "
+                                 "value), largest first"),
+    ("model_month", "string", "reference month the model was trained on"),
+    ("tier", "string", "wealth tier this month"),
+    ("aum_month_avg", _MONEY, "monthly AUM this month, CNY"),
+    *CONTACT_COLUMNS,
     ("stat_month", "string", STAT_MONTH_DOC),
 ))

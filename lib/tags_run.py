@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 
 from lib import segments, tags
 from lib.config import Config, absolute
-from lib.io import MissingInputError, months_in, read_silver, replace_months
+from lib.io import months_in, read_silver, replace_months, require_months
 from lib.logs import stage
 from lib.months import add_months
 from lib.schemas import ALL_PRODUCTS
@@ -46,8 +46,7 @@ DICTIONARY = (
 def compute_tags(spark: SparkSession, conf: Config, month: str) -> tuple[DataFrame, dict]:
     """(customer_tags rows of `month`, fitted models by name)."""
     gold = conf.table(CUSTOMER_MONTH_AUM.name)
-    if month not in months_in(spark, gold):
-        raise MissingInputError(f"{gold} has no rows for {month}: run the aum job for it first")
+    require_months(spark, gold, [month], "aum")
     day = tags.month_end(month)
     history = spark.table(gold).filter(F.col("stat_month").between(add_months(month, -11), month))
     now = history.filter(F.col("stat_month") == month)

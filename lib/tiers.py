@@ -17,7 +17,8 @@ def tier(bounds: Tiers) -> Column:
             .when(aum >= bounds.platinum, "PLATINUM").otherwise("NONE"))
 
 
-def _rank(col: Column) -> Column:
+def tier_rank(col: Column) -> Column:
+    """0 for NONE up to 3 for PRIVATE."""
     out = F.lit(None).cast("int")
     for i, name in enumerate(TIER_ORDER):
         out = F.when(col == name, i).otherwise(out)
@@ -51,8 +52,8 @@ def migration_matrix(pairs: DataFrame) -> DataFrame:
 def migration_summary(pairs: DataFrame) -> DataFrame:
     """For the stock wealth customers of from_month: how many rose and fell in tier."""
     stock = pairs.filter(F.col("from_tier") != "NONE")
-    up = _rank(F.col("to_tier")) > _rank(F.col("from_tier"))
-    down = _rank(F.col("to_tier")) < _rank(F.col("from_tier"))
+    up = tier_rank(F.col("to_tier")) > tier_rank(F.col("from_tier"))
+    down = tier_rank(F.col("to_tier")) < tier_rank(F.col("from_tier"))
     counts = stock.groupBy("stat_month", "from_month").agg(
         F.count(F.lit(1)).alias("stock_wealth_cnt"), F.count(F.when(up, 1)).alias("upgrade_cnt"),
         F.count(F.when(down, 1)).alias("downgrade_cnt"))

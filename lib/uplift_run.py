@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from lib import recommend, recommend_eval
 from lib.config import Config, UpliftConf
 from lib.contacts import contacts
-from lib.io import MissingInputError, months_in, read_silver, replace_months
+from lib.io import read_silver, replace_months, require_months
 from lib.logs import stage
 from lib.tables import CUSTOMER_TAGS, PRODUCT_RECOMMENDATION, RECOMMENDER_EVAL
 
@@ -20,8 +20,7 @@ EVAL_TOP_N = max(recommend_eval.AT)
 
 def wealth_tags(spark: SparkSession, conf: Config, month: str) -> DataFrame:
     table = conf.table(CUSTOMER_TAGS.name)
-    if month not in months_in(spark, table):
-        raise MissingInputError(f"{table} has no rows for {month}: run the tags job for it first")
+    require_months(spark, table, [month], "tags")
     return spark.table(table).filter((F.col("stat_month") == month) & (F.col("tier") != "NONE"))
 
 

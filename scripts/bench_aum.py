@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 
 from lib import aum
 from lib.config import load_conf
-from lib.months import add_months, month_range
+from lib.months import add_months
 from lib.spark import build_session
 from lib.synth import write_province
 from lib.synth.province import GenParams

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up (if needed), generate a small demo province and run the jobs that exist so far
-# on it in local mode (ingest each month, then AUM, tiers, migration and tags). Raw data lands
+# on it in local mode (ingest each month, then AUM, tiers, migration, tags, uplift and
+# retention). Raw data lands
 # in data/raw, the Delta warehouse in warehouse/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,14 @@ for month in $(.venv/bin/python -c "from lib.months import month_range; print(' 
   scripts/submit.sh ingest --month "$month"
 done
 scripts/submit.sh aum --from-month "$START" --month "$LAST"
-scripts/submit.sh tags --month "$LAST"
+# retention labels the month 3 months back and trains a month before that: tag all three
+REF=$(.venv/bin/python -c "from lib.months import add_months; print(add_months('$LAST', -3))")
+PREV=$(.venv/bin/python -c "from lib.months import add_months; print(add_months('$LAST', -4))")
+for month in "$PREV" "$REF" "$LAST"; do
+  scripts/submit.sh tags --month "$month"
+done
+scripts/submit.sh uplift --month "$LAST"
+scripts/submit.sh retention --month "$LAST"
 .venv/bin/python - <<'PY'
 from deltalake import DeltaTable
 dq = DeltaTable("warehouse/wealth.db/data_quality").to_pandas()
@@ -32,4 +40,20 @@ mig = DeltaTable("warehouse/wealth.db/tier_migration_summary").to_pandas()
 print("\nstock wealth customers' tier changes, month over month:")
 print(mig.sort_values("stat_month")[["stat_month", "from_month", "stock_wealth_cnt", "upgrade_ratio",
                                      "downgrade_ratio"]].to_string(index=False))
+ev = DeltaTable("warehouse/wealth.db/recommender_eval").to_pandas()
+print(f"\nrecommenders in {last}, hiding one held product of sampled wealth customers:")
+print(ev[ev.stat_month == last][["method", "evaluated_cnt", "hit_rate_at_1", "hit_rate_at_3", "precision_at_3",
+                                 "coverage", "best"]].to_string(index=False))
+recs = DeltaTable("warehouse/wealth.db/product_recommendation").to_pandas()
+print(f"\na few recommendations in {last} (masked):")
+print(recs[recs.stat_month == last].sort_values(["cust_id", "method", "rank"]).head(6)[
+    ["masked_name", "org_name", "method", "product", "rank", "explanation"]].to_string(index=False))
+met = DeltaTable("warehouse/wealth.db/churn_model_metrics").to_pandas()
+print(f"\nchurn model in {last}:")
+print(met[met.stat_month == last][["eval_set", "train_month", "ref_month", "rows", "positives", "base_rate", "accuracy",
+                                   "auc", "ks", "top_decile_lift"]].to_string(index=False))
+scores = DeltaTable("warehouse/wealth.db/churn_scores").to_pandas()
+warn = scores[(scores.stat_month == last) & scores.flagged].sort_values("churn_prob", ascending=False)
+print(f"\nwarning list in {last}: {len(warn)} of {(scores.stat_month == last).sum()} wealth customers; the top 5:")
+print(warn.head(5)[["masked_name", "city_name", "county_name", "churn_prob", "reasons"]].to_string(index=False))
 PY

@@ -60,3 +60,11 @@ def test_month_flag_is_checked(month, capsys):
     with pytest.raises(SystemExit):
         job_parser("x", "x").parse_args(["--month", month])
     assert "is not a month of the form YYYY-MM" in capsys.readouterr().err
+
+
+def test_article_preset_over_an_environment():
+    conf = load_conf("local", preset="article_monthly")
+    assert (conf.retention.population_min_aum, conf.retention.horizon) == (200_000, 1)
+    assert conf.spark.master == load_conf("local").spark.master
+    with pytest.raises(ConfigError, match="unknown preset 'x'.*known: article_monthly"):
+        load_conf("local", preset="x")

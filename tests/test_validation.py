@@ -8,7 +8,6 @@ from pyspark.sql import functions as F
 from lib.config import Quality
 from lib.ingest import (QualityError, check_limits, quality_counts, quarantine_rows,
                         validate_month)
-from lib.validation import RULE
 from tests.rows import raw_rows
 
 QUALITY = Quality(max_bad_share=1.0, max_amount=1e10)

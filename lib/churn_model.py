@@ -1,0 +1,188 @@
+"""Screening, the MLlib logistic regression and its measures (SPEC §4 "Churn model").
+
+Screening follows the paper: churn rate per category of each categorical predictor (its
+Figure 5), Pearson r of each continuous predictor with the label, and of every pair of
+continuous predictors; of a pair correlated above `max_corr` the one less correlated with
+the label is dropped (pairs taken from the most correlated down).
+
+The model is a Pipeline: VectorAssembler -> StandardScaler (mean and sample std) ->
+LogisticRegression on the scaled features with class weights (each class carries half
+the total weight), so a rare churn class is not ignored.
+"""
+from __future__ import annotations
+
+import math
+
+from pyspark.ml import Pipeline, PipelineModel
+from pyspark.ml.classification import LogisticRegression
+from pyspark.ml.evaluation import BinaryClassificationEvaluator
+from pyspark.ml.feature import StandardScaler, VectorAssembler
+from pyspark.ml.functions import vector_to_array
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from lib.churn import CATEGORICAL, CONTINUOUS, VOLATILITY_LEVELS
+
+DUMMIES = {f"volatility_{v.lower()}": v for v in VOLATILITY_LEVELS[1:]}   # column -> class; STABLE = baseline
+READABLE = {**CONTINUOUS, **{d: f"volatility class {v}" for d, v in DUMMIES.items()}}
+DECILES = 10
+ROC_POINTS = 100
+
+
+def with_dummies(df: DataFrame) -> DataFrame:
+    """0/1 columns for the volatility classes other than STABLE."""
+    return df.withColumns({name: (F.col("volatility_class") == level).cast("double")
+                           for name, level in DUMMIES.items()})
+
+
+def screening(labelled: DataFrame, max_corr: float) -> tuple[list[dict], list[str]]:
+    """(screening rows, continuous features kept). One pass for all correlations; the
+    per-category churn rates are small group-bys (bounded by the number of categories)."""
+    names = list(CONTINUOUS)
+    spread = labelled.agg(F.count(F.lit(1)).alias("n"), F.avg("label").alias("rate"),
+                          *[F.stddev_pop(a).alias(a) for a in names]).first()
+    if not spread["n"] or spread["rate"] in (0, 1):
+        raise ValueError(f"cannot screen: {spread['n']} labelled customers, churn rate {spread['rate']}; "
+                         "the model needs churned and retained customers")
+    # corr of a constant column divides by zero (an error in ANSI mode): leave those out first
+    dropped: dict[str, str] = {a: "constant" for a in names if not spread[a]}
+    varied = [a for a in names if a not in dropped]
+    pairs = [(a, b) for i, a in enumerate(varied) for b in varied[i + 1:]]
+    stats = labelled.agg(*[F.corr(a, "label").alias(f"y|{a}") for a in varied],
+                         *[F.corr(a, b).alias(f"{a}|{b}") for a, b in pairs]).first()     # one row
+    with_label = {a: _finite(stats[f"y|{a}"]) if a in varied else 0.0 for a in names}
+    ranked = sorted(((abs(_finite(stats[f"{a}|{b}"])), a, b) for a, b in pairs), key=lambda t: (-t[0], t[1], t[2]))
+    for r, a, b in ranked:
+        if r <= max_corr or a in dropped or b in dropped:
+            continue
+        loser, winner = (a, b) if (abs(with_label[a]), b) < (abs(with_label[b]), a) else (b, a)
+        dropped[loser] = f"|r| = {r:.3f} with {winner}, which is closer to the label"
+    rows = [{"predictor": a, "kind": "continuous", "category": None, "cust_cnt": spread["n"], "churn_rate": None,
+             "pearson_r": with_label[a], "kept": a not in dropped, "reason": dropped.get(a)} for a in names]
+    for cat in CATEGORICAL:
+        for g in labelled.groupBy(cat).agg(F.count(F.lit(1)).alias("n"), F.avg("label").alias("rate")).collect():
+            rows.append({"predictor": cat, "kind": "categorical", "category": g[cat], "cust_cnt": g.n,
+                         "churn_rate": g.rate, "pearson_r": None, "kept": True, "reason": None})
+    return rows, [a for a in names if a not in dropped]
+
+
+def _finite(x: float | None) -> float:
+    return 0.0 if x is None or math.isnan(x) else x
+
+
+def class_weighted(df: DataFrame) -> DataFrame:
+    """Adds `weight`: each class carries half of the total weight."""
+    share = df.agg(F.avg("label")).first()[0]
+    if not share or share >= 1:
+        raise ValueError(f"cannot train: the training set has {'no' if not share else 'only'} churned customers")
+    return df.withColumn("weight", F.when(F.col("label") == 1, 0.5 / share).otherwise(0.5 / (1 - share)))
+
+
+def fit(train: DataFrame, inputs: list[str], reg: float, max_iter: int) -> PipelineModel:
+    """The fitted pipeline on the labelled rows (with dummies); column `features` in, `scaled`,
+    `probability` out."""
+    return Pipeline(stages=[
+        VectorAssembler(inputCols=inputs, outputCol="features"),
+        StandardScaler(inputCol="features", outputCol="scaled", withMean=True, withStd=True),
+        LogisticRegression(featuresCol="scaled", labelCol="label", weightCol="weight", regParam=reg,
+                           elasticNetParam=0.0, standardization=False, maxIter=max_iter, tol=1e-9),
+    ]).fit(class_weighted(train))
+
+
+def churn_prob() -> Column:
+    """The probability of class 1 from the model's `probability` vector."""
+    return vector_to_array(F.col("probability"))[1]
+
+
+def coefficients(model: PipelineModel, inputs: list[str]) -> list[dict]:
+    """The coefficient table: per input its coefficient on the standardised scale, the
+    scaler's mean and std; and the intercept."""
+    scaler, lr = model.stages[1], model.stages[2]
+    rows = [{"feature": name, "readable_name": READABLE[name], "coefficient": float(c), "mean": float(m),
+             "std": float(s)} for name, c, m, s in zip(inputs, lr.coefficients, scaler.mean, scaler.std)]
+    return rows + [{"feature": "(intercept)", "readable_name": "intercept", "coefficient": float(lr.intercept),
+                    "mean": None, "std": None}]
+
+
+def reasons(model: PipelineModel, inputs: list[str], top: int = 3) -> Column:
+    """The `top` largest positive contributions (coefficient × standardised value) of a
+    scored row, largest first, as readable names with the side of the mean the customer is
+    on: "largest AUM fall from a peak (high)"."""
+    coefs = F.array(*[F.lit(float(c)) for c in model.stages[2].coefficients])
+    names = F.array(*[F.lit(READABLE[n]) for n in inputs])
+    parts = F.arrays_zip(names.alias("name"), coefs.alias("coef"), vector_to_array(F.col("scaled")).alias("x"))
+    positive = F.filter(parts, lambda p: p["coef"] * p["x"] > 0)
+    ordered = F.array_sort(positive, lambda a, b: F.when(a["coef"] * a["x"] > b["coef"] * b["x"], -1)
+                           .when(a["coef"] * a["x"] < b["coef"] * b["x"], 1).otherwise(0))
+    return F.transform(F.slice(ordered, 1, top),
+                       lambda p: F.concat(p["name"], F.when(p["x"] > 0, F.lit(" (high)")).otherwise(F.lit(" (low)"))))
+
+
+def measures(scored: DataFrame, threshold: float) -> dict:
+    """accuracy, base_rate, auc, ks, precision / recall at the threshold, top-decile lift
+    over `scored` (label, prob)."""
+    auc = BinaryClassificationEvaluator(rawPredictionCol="prob", labelCol="label",
+                                        metricName="areaUnderROC").evaluate(scored)
+    flagged = F.col("prob") >= threshold
+    c = scored.agg(F.count(F.lit(1)).alias("n"), F.sum("label").alias("pos"),
+                   F.count(F.when(flagged & (F.col("label") == 1), 1)).alias("tp"),
+                   F.count(F.when(flagged, 1)).alias("flagged"),
+                   F.count(F.when(flagged == (F.col("label") == 1), 1)).alias("right")).first()
+    curve = roc(scored)
+    ks = max((p["tpr"] - p["fpr"] for p in curve), default=0.0)
+    top = deciles(scored)
+    base = c.pos / c.n if c.n else None
+    return {"rows": c.n, "positives": c.pos, "base_rate": base, "accuracy": c.right / c.n if c.n else None,
+            "auc": auc, "ks": ks, "precision_at_threshold": c.tp / c.flagged if c.flagged else None,
+            "recall_at_threshold": c.tp / c.pos if c.pos else None,
+            "top_decile_lift": top[0]["churn_rate"] / base if top and base else None,
+            "curve": curve, "deciles": top}
+
+
+def roc(scored: DataFrame) -> list[dict]:
+    """ROC points at ROC_POINTS + 1 probability cut-offs (bounded, for the report and KS):
+    threshold, tpr, fpr."""
+    cut = F.floor(F.col("prob") * ROC_POINTS).cast("int")
+    counts = {r.b: (r.pos, r.neg) for r in scored.groupBy(cut.alias("b")).agg(
+        F.sum("label").alias("pos"), F.sum(1 - F.col("label")).alias("neg")).collect()}   # ≤ 101 rows
+    pos_total, neg_total = sum(p for p, _ in counts.values()), sum(n for _, n in counts.values())
+    points, tp, fp = [], 0, 0
+    for b in range(ROC_POINTS, -1, -1):
+        p, n = counts.get(b, (0, 0))
+        tp, fp = tp + p, fp + n
+        points.append({"threshold": b / ROC_POINTS, "tpr": tp / pos_total if pos_total else 0.0,
+                       "fpr": fp / neg_total if neg_total else 0.0})
+    return points
+
+
+def deciles(scored: DataFrame) -> list[dict]:
+    """Calibration and lift by decile of churn_prob, decile 1 = the highest probabilities:
+    decile, cust_cnt, mean_prob, churn_rate (cut points from approxQuantile, so no
+    global sort)."""
+    cuts = scored.approxQuantile("prob", [i / DECILES for i in range(1, DECILES)], 0.001)
+    decile = F.lit(DECILES)
+    for i, q in enumerate(cuts, start=1):
+        decile = F.when(F.col("prob") > q, F.lit(DECILES - i)).otherwise(decile)
+    rows = scored.groupBy(decile.alias("decile")).agg(F.count(F.lit(1)).alias("n"), F.avg("prob").alias("p"),
+                                                     F.avg("label").alias("rate")).collect()   # ≤ 10 rows
+    return [{"decile": r.decile, "cust_cnt": r.n, "mean_prob": r.p, "churn_rate": r.rate}
+            for r in sorted(rows, key=lambda r: r.decile)]
+
+
+def psi(current: DataFrame, previous: DataFrame, column: str) -> float | None:
+    """Population stability index of `column` against the previous month's values, over
+    the previous month's deciles: Σ (a − e) ln(a / e), shares floored at 1e-4."""
+    cuts = sorted(set(previous.approxQuantile(column, [i / DECILES for i in range(1, DECILES)], 0.001)))
+    if not cuts:
+        return None
+    bucket = F.lit(0)
+    for i, q in enumerate(cuts, start=1):
+        bucket = F.when(F.col(column) > q, F.lit(i)).otherwise(bucket)
+
+    def shares(df: DataFrame) -> dict[int, float]:
+        rows = df.groupBy(bucket.alias("b")).count().collect()   # ≤ 10 rows
+        total = sum(r["count"] for r in rows)
+        return {r.b: r["count"] / total for r in rows}
+    now, before = shares(current), shares(previous)
+    return sum((max(now.get(b, 0), 1e-4) - max(before.get(b, 0), 1e-4))
+               * math.log(max(now.get(b, 0), 1e-4) / max(before.get(b, 0), 1e-4)) for b in range(len(cuts) + 1))

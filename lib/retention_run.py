@@ -1,0 +1,158 @@
+"""The retention stage for month M: label the reference month r = M − horizon (the last
+whose horizon has passed) and the month before it, screen the features, train the
+logistic regression on 70% of r and test it on the rest and out of time (trained on r − 1,
+tested on r), then score M's population -> churn_features, churn_screening,
+churn_model_metrics, churn_coefficients, churn_model_curves, churn_scores. The model and
+its inputs and metrics are saved under <warehouse>/_models/retention/<M>/."""
+from __future__ import annotations
+
+import json
+from functools import reduce
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lib import churn, churn_model
+from lib.config import Config, absolute
+from lib.contacts import contacts
+from lib.io import months_in, read_silver, replace_months, require_months, write_text
+from lib.logs import stage
+from lib.months import add_months, month_range
+from lib.synth.random import uniform
+from lib.tables import (
+    CHURN_COEFFICIENTS, CHURN_FEATURES, CHURN_MODEL_CURVES, CHURN_MODEL_METRICS, CHURN_SCORES, CHURN_SCREENING,
+    CUSTOMER_MONTH_ACTIVITY, CUSTOMER_MONTH_AUM, CUSTOMER_TAGS,
+)
+
+
+def model_dir(conf: Config, month: str) -> str:
+    return f"{absolute(conf.paths.warehouse)}/_models/retention/{month}"
+
+
+def ensure_activity(spark: SparkSession, conf: Config, months: list[str], month: str, log) -> DataFrame:
+    """customer_month_activity for `months`: this run's month is always recomputed, earlier
+    months only when missing (each from one month of silver ledger)."""
+    table = conf.table(CUSTOMER_MONTH_ACTIVITY.name)
+    ingested = months_in(spark, conf.silver_table("jnl_acc_chg"))
+    # months before the first ingested one are outside the data window: no activity
+    months = [m for m in months if not ingested or m >= min(ingested)]
+    todo = sorted((set(months) - months_in(spark, table)) | {month})
+    with stage(log, f"ledger activity {todo[0]}..{todo[-1]}") as st:
+        ledger = read_silver(spark, conf, "jnl_acc_chg", todo)
+        st.rows_out = replace_months(spark, churn.activity_month(ledger, conf.retention.large_outflow),
+                                     conf.database, CUSTOMER_MONTH_ACTIVITY, todo)
+    return spark.table(table).filter(F.col("stat_month").isin(months))
+
+
+def modelling_rows(spark: SparkSession, conf: Config, month: str, log) -> DataFrame:
+    """churn_features rows of the run: OOT_TRAIN (r − 1), TRAIN / TEST (r), SCORE (M)."""
+    rc = conf.retention
+    ref, prev = add_months(month, -rc.horizon), add_months(month, -rc.horizon - 1)
+    first = add_months(prev, -(rc.feature_months - 1))
+    aum_table, tags_table = conf.table(CUSTOMER_MONTH_AUM.name), conf.table(CUSTOMER_TAGS.name)
+    require_months(spark, aum_table, month_range(prev, month), "aum")
+    require_months(spark, tags_table, [prev, ref, month], "tags")
+    aum = spark.table(aum_table).filter(F.col("stat_month").between(first, month))
+    tags = spark.table(tags_table).filter(F.col("stat_month").isin(prev, ref, month))
+    activity = ensure_activity(spark, conf, month_range(first, month), month, log)
+
+    def at(feature_month: str) -> DataFrame:
+        people = churn.population(aum.filter(F.col("stat_month") == feature_month), rc)
+        history = aum.filter(F.col("stat_month") <= feature_month)
+        return churn.features(people, history, tags.filter(F.col("stat_month") == feature_month), activity,
+                              feature_month, rc.feature_months, conf.tiers)
+
+    def labelled(feature_month: str) -> DataFrame:
+        lab = churn.labels(aum.filter(F.col("stat_month") >= feature_month), feature_month, rc)
+        return at(feature_month).join(lab.select("cust_id", "label"), "cust_id")
+
+    train = uniform(rc.seed, "churn.split", F.col("cust_id")) < rc.train_share
+    return reduce(DataFrame.unionByName, [
+        labelled(prev).withColumn("role", F.lit("OOT_TRAIN")),
+        labelled(ref).withColumn("role", F.when(train, "TRAIN").otherwise("TEST")),
+        at(month).withColumn("label", F.lit(None).cast("int")).withColumn("role", F.lit("SCORE")),
+    ])
+
+
+def _scored(model, rows: DataFrame) -> DataFrame:
+    return model.transform(churn_model.with_dummies(rows)).withColumn("prob", churn_model.churn_prob())
+
+
+def _previous(spark: SparkSession, conf: Config, spec, month: str) -> DataFrame | None:
+    table, before = conf.table(spec.name), add_months(month, -1)
+    return spark.table(table).filter(F.col("stat_month") == before) if before in months_in(spark, table) else None
+
+
+def run_retention(spark: SparkSession, conf: Config, month: str, log) -> None:
+    rc = conf.retention
+    ref, prev = add_months(month, -rc.horizon), add_months(month, -rc.horizon - 1)
+    with stage(log, f"churn features {prev}, {ref}, {month}") as st:
+        rows = modelling_rows(spark, conf, month, log).withColumn("stat_month", F.lit(month))
+        st.rows_out = replace_months(spark, rows, conf.database, CHURN_FEATURES, [month])
+    written = spark.table(conf.table(CHURN_FEATURES.name)).filter(F.col("stat_month") == month)
+    role = lambda *names: written.filter(F.col("role").isin(*names))  # noqa: E731
+    with stage(log, f"screening {ref}"):
+        screen, kept = churn_model.screening(role("TRAIN"), rc.max_corr)
+        _write_rows(spark, conf, CHURN_SCREENING, screen, month)
+        present = {r.volatility_class for r in role("TRAIN").select("volatility_class").distinct().collect()}  # ≤ 5
+        inputs = kept + [d for d, level in churn_model.DUMMIES.items() if level in present]
+    with stage(log, f"train on {ref}, test hold-out and out of time"):
+        model = churn_model.fit(churn_model.with_dummies(role("TRAIN")), inputs, rc.reg, rc.max_iter)
+        holdout = churn_model.measures(_scored(model, role("TEST")), rc.threshold)
+        oot_model = churn_model.fit(churn_model.with_dummies(role("OOT_TRAIN")), inputs, rc.reg, rc.max_iter)
+        oot = churn_model.measures(_scored(oot_model, role("TRAIN", "TEST")), rc.threshold)
+    with stage(log, f"score {month}") as st:
+        scored = _scored(model, role("SCORE"))
+        now = spark.table(conf.table(CUSTOMER_MONTH_AUM.name)).filter(F.col("stat_month") == month)
+        people = contacts(read_silver(spark, conf, "t01_indpty_id", [month]),
+                          read_silver(spark, conf, "org_dim", [month]))
+        scores = (scored.select("cust_id", F.col("prob").alias("churn_prob"),
+                                (F.col("prob") >= rc.threshold).alias("flagged"),
+                                churn_model.reasons(model, inputs).alias("reasons"), F.lit(ref).alias("model_month"))
+                  .join(now.select("cust_id", "tier", "aum_month_avg"), "cust_id")
+                  .join(people, "cust_id", how="left").withColumn("stat_month", F.lit(month)))
+        st.rows_out = replace_months(spark, scores, conf.database, CHURN_SCORES, [month])
+    with stage(log, f"model measures {month}"):
+        before_scores, before_rows = _previous(spark, conf, CHURN_SCORES, month), _previous(spark, conf, CHURN_FEATURES, month)
+        this_scores = spark.table(conf.table(CHURN_SCORES.name)).filter(F.col("stat_month") == month)
+        score_psi = churn_model.psi(this_scores, before_scores, "churn_prob") if before_scores is not None else None
+        coefs = churn_model.coefficients(model, inputs)
+        for c in coefs:
+            c["psi"] = (churn_model.psi(role("SCORE"), before_rows.filter(F.col("role") == "SCORE"), c["feature"])
+                        if before_rows is not None and c["feature"] in churn.CONTINUOUS else None)
+        metrics = [_metric_row("HOLDOUT", ref, ref, holdout, rc.threshold, score_psi),
+                   _metric_row("OUT_OF_TIME", ref, prev, oot, rc.threshold, score_psi)]
+        _write_rows(spark, conf, CHURN_MODEL_METRICS, metrics, month)
+        _write_rows(spark, conf, CHURN_COEFFICIENTS, coefs, month)
+        curves = [{"eval_set": name, "curve": "ROC", **p} for name, m in (("HOLDOUT", holdout), ("OUT_OF_TIME", oot))
+                  for p in m["curve"]]
+        curves += [{"eval_set": name, "curve": "DECILE", **d} for name, m in (("HOLDOUT", holdout), ("OUT_OF_TIME", oot))
+                   for d in m["deciles"]]
+        _write_rows(spark, conf, CHURN_MODEL_CURVES, curves, month)
+        model.write().overwrite().save(f"{model_dir(conf, month)}/model")
+        write_text(spark, f"{model_dir(conf, month)}/model.json", json.dumps(
+            {"month": month, "ref_month": ref, "inputs": inputs, "metrics": metrics, "coefficients": coefs},
+            indent=2, ensure_ascii=False))
+    for m in metrics:
+        log.info("churn model %s (train %s, test %s): rows=%d positives=%d auc=%.3f ks=%.3f accuracy=%.3f "
+                 "(base rate %.3f) lift@10%%=%s", m["eval_set"], m["train_month"], m["ref_month"], m["rows"],
+                 m["positives"], m["auc"], m["ks"], m["accuracy"], m["base_rate"],
+                 "n/a" if m["top_decile_lift"] is None else f"{m['top_decile_lift']:.2f}")
+
+
+def _metric_row(name: str, ref: str, train: str, m: dict, threshold: float, score_psi: float | None) -> dict:
+    keep = ("rows", "positives", "base_rate", "accuracy", "auc", "ks", "precision_at_threshold",
+            "recall_at_threshold", "top_decile_lift")
+    return {"eval_set": name, "ref_month": ref, "train_month": train, **{k: m[k] for k in keep},
+            "threshold": threshold, "score_psi": score_psi}
+
+
+def _schema(spec) -> str:
+    return ", ".join(f"{name} {sqltype}" for name, sqltype, _ in spec.columns if name != spec.partition)
+
+
+def _write_rows(spark: SparkSession, conf: Config, spec, rows: list[dict], month: str) -> None:
+    """A small table of driver-side rows (bounded: metrics, coefficients, curve points)."""
+    names = [name for name, _, _ in spec.columns if name != spec.partition]
+    df = spark.createDataFrame([tuple(r.get(n) for n in names) for r in rows], _schema(spec))
+    replace_months(spark, df.withColumn("stat_month", F.lit(month)), conf.database, spec, [month])
