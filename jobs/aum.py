@@ -6,22 +6,15 @@ from __future__ import annotations
 import sys
 
 from lib.aum_run import run_aum
-from lib.cli import month_arg, run_month_job
-
-
-def flags(parser) -> None:
-    parser.add_argument("--from-month", type=month_arg, help="first month of a backfill (default: --month)")
+from lib.cli import from_month_flag, month_span, run_month_job
 
 
 def run(spark, conf, args, log) -> None:
-    first = args.from_month or args.month
-    if first > args.month:
-        raise ValueError(f"--from-month {first} is after --month {args.month}")
-    run_aum(spark, conf, first, args.month, log)
+    run_aum(spark, conf, *month_span(args), log)
 
 
 def main(argv=None) -> int:
-    return run_month_job("aum", __doc__, run, argv, flags)
+    return run_month_job("aum", __doc__, run, argv, from_month_flag)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,19 @@ def job_parser(job: str, description: str, needs_month: bool = True) -> argparse
     return parser
 
 
+def from_month_flag(parser: argparse.ArgumentParser) -> None:
+    """--from-month for jobs that can backfill a range ending at --month."""
+    parser.add_argument("--from-month", type=month_arg, help="first month of a backfill (default: --month)")
+
+
+def month_span(args: argparse.Namespace) -> tuple[str, str]:
+    """(first, last) month of a run with --from-month."""
+    first = args.from_month or args.month
+    if first > args.month:
+        raise ValueError(f"--from-month {first} is after --month {args.month}")
+    return first, args.month
+
+
 def conf_from_args(args: argparse.Namespace) -> Config:
     return load_conf(args.env, preset=args.preset, overrides={
         "paths.raw_root": args.raw_root,

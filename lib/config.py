@@ -154,7 +154,7 @@ def load_conf(env: str = "local", overrides: Mapping[str, Any] | None = None,
     return _build(env, merged, source=f"{env_file.name} over base.yaml")
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     """A file's text; also from inside the code zip that spark-submit ships (--py-files)."""
     text = str(path)
     if ".zip/" in text:
@@ -175,7 +175,7 @@ def _exists(path: Path) -> bool:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(_read_text(path)) or {}
+        data = yaml.safe_load(read_text(path)) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"{path.name}: not valid YAML: {err}") from err
     if not isinstance(data, dict):

@@ -52,6 +52,19 @@ def replace_months(spark: SparkSession, df: DataFrame, database: str, spec: Tabl
     return int(last.operationMetrics.get("numOutputRows", 0))
 
 
+def append_rows(spark: SparkSession, df: DataFrame, database: str, spec: TableSpec) -> None:
+    """Append rows (a log table such as run_manifest: nothing is replaced)."""
+    full = ensure_table(spark, database, spec)
+    df.select(*[F.col(name).cast(sqltype).alias(name) for name, sqltype, _ in spec.columns]).writeTo(full).append()
+
+
+def table_version(spark: SparkSession, table: str) -> int | None:
+    """A Delta table's current version (None when it does not exist)."""
+    if not spark.catalog.tableExists(table):
+        return None
+    return int(spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first().version)
+
+
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
 

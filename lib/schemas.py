@@ -69,5 +69,5 @@ SOURCE_TABLES: dict[str, StructType] = {
 # Columns that carry personal data: masked wherever they leave the raw and silver zones.
 PERSONAL_COLUMNS = {
     "ID_NO": "id_no", "CUST_NAME": "name", "ADDRESS": "address",
-    "CPTY_NAME": "name", "CPTY_ACCT_NO": "account",
+    "CPTY_NAME": "name", "CPTY_ACCT_NO": "account", "AGMT_ID": "account",
 }

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 from lib.cli import conf_from_args, job_parser
+from lib.monthly import code_version
 from lib.spark import session_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,7 @@ def package(path: Path) -> None:
         for folder, pattern in (("lib", "*.py"), ("jobs", "*.py"), ("conf", "*.yaml")):
             for file in sorted((ROOT / folder).rglob(pattern)):
                 zf.write(file, file.relative_to(ROOT))
+        zf.writestr("lib/BUILD", code_version().split("+", 1)[1])   # the commit, for run_manifest
 
 
 def submit_args(job_argv: list[str], master: str | None) -> list[str]:

@@ -290,3 +290,20 @@ CHURN_SCORES = TableSpec("churn_scores", "Churn probability of this month's popu
     *CONTACT_COLUMNS,
     ("stat_month", "string", STAT_MONTH_DOC),
 ))
+RUN_MANIFEST = TableSpec("run_manifest", "One row per monthly refresh run (appended, never replaced): what ran, on "
+                         "which code, conf and data versions, and how it ended", (
+    ("run_id", "string", "unique id of the run"),
+    ("code_version", "string", "package version + git commit of the code"),
+    ("conf_hash", "string", "sha256 (first 16 hex) of the resolved configuration"),
+    ("seeds", "map<string,int>", "the seeds the stages used"),
+    ("status", "string", "SUCCEEDED or FAILED"),
+    ("failed_stage", "string", "the stage that failed (null when none did)"),
+    ("error", "string", "the failure's one-line reason (no personal data)"),
+    ("stages", "array<struct<stage:string,status:string,seconds:double,note:string>>",
+     "each stage in order: DONE, SKIPPED (with why) or FAILED, and its seconds"),
+    ("input_versions", "map<string,bigint>", "Delta version of each silver table when the run started"),
+    ("output_versions", "map<string,bigint>", "Delta version of each gold table when the run ended"),
+    ("started_at", "timestamp", "when the run started"),
+    ("finished_at", "timestamp", "when the run ended"),
+    ("stat_month", "string", "the month refreshed (partition)"),
+))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Set up (if needed), generate a small demo province and run the jobs that exist so far
-# on it in local mode (ingest each month, then AUM, tiers, migration, tags, uplift and
-# retention). Raw data lands
-# in data/raw, the Delta warehouse in warehouse/.
+# Set up (if needed), generate a demo province and run the monthly refresh over all its
+# months in local mode (ingest, AUM, tags, uplift, retention; acquisition waits on
+# GraphFrames), then print a summary. Raw data lands in data/raw, the Delta warehouse in
+# warehouse/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,20 +11,14 @@ MONTHS=${MONTHS:-12}
 START=${START:-2019-01}
 scripts/submit.sh generate --customers "$CUSTOMERS" --months "$MONTHS" --start-month "$START" --bad-rate 0.002
 LAST=$(.venv/bin/python -c "from lib.months import add_months; print(add_months('$START', $MONTHS - 1))")
-for month in $(.venv/bin/python -c "from lib.months import month_range; print(' '.join(month_range('$START', '$LAST')))"); do
-  scripts/submit.sh ingest --month "$month"
-done
-scripts/submit.sh aum --from-month "$START" --month "$LAST"
-# retention labels the month 3 months back and trains a month before that: tag all three
-REF=$(.venv/bin/python -c "from lib.months import add_months; print(add_months('$LAST', -3))")
-PREV=$(.venv/bin/python -c "from lib.months import add_months; print(add_months('$LAST', -4))")
-for month in "$PREV" "$REF" "$LAST"; do
-  scripts/submit.sh tags --month "$month"
-done
-scripts/submit.sh uplift --month "$LAST"
-scripts/submit.sh retention --month "$LAST"
+scripts/submit.sh monthly --from-month "$START" --month "$LAST"
 .venv/bin/python - <<'PY'
 from deltalake import DeltaTable
+runs = DeltaTable("warehouse/wealth.db/run_manifest").to_pandas().sort_values("started_at")
+runs["minutes"] = (runs.finished_at - runs.started_at).dt.total_seconds() / 60
+runs["skipped"] = runs.stages.map(lambda st: ", ".join(s["stage"] for s in st if s["status"] == "SKIPPED"))
+print("\nmonthly runs (run_manifest):")
+print(runs[["stat_month", "status", "minutes", "skipped", "code_version"]].to_string(index=False, float_format="%.1f"))
 dq = DeltaTable("warehouse/wealth.db/data_quality").to_pandas()
 print("\ndata_quality (rows quarantined per table and rule, all months):")
 print(dq.groupby(["table_name", "rule"]).rows_bad.sum().loc[lambda s: s > 0].to_string())

@@ -1,0 +1,165 @@
+"""The monthly refresh: the stages in order for one month, each logged, and the run
+recorded in run_manifest (code version, conf hash, seeds, the silver versions it read and
+the gold versions it left, each stage's status and seconds).
+
+Each stage replaces only its own month of each table, one atomic Delta commit per table,
+so a failed run leaves every table readable at its last committed version, and a re-run
+of the month completes it with the same results.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import subprocess
+import time
+import uuid
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from lib.aum_run import run_aum
+from lib.config import Config, read_text
+from lib.ingest import run_ingest
+from lib.io import append_rows, months_in, table_version
+from lib.months import add_months, month_range
+from lib.retention_run import run_retention
+from lib.tables import CUSTOMER_MONTH_AUM, CUSTOMER_TAGS, RUN_MANIFEST
+from lib.tags_run import run_tags
+from lib.uplift_run import run_uplift
+
+ROOT = Path(__file__).resolve().parent.parent
+GRAPHFRAMES_BLOCKED = ("the counterparty graph needs the GraphFrames JVM package, which cannot be resolved from "
+                       "the reachable Maven Central (see README, Versions)")
+
+
+class Skipped(Exception):
+    """A stage that cannot run this month, and why (recorded, not a failure)."""
+
+
+class StageFailed(RuntimeError):
+    """A stage failed; the run stopped there."""
+
+
+def _ingest(spark: SparkSession, conf: Config, month: str, log) -> str | None:
+    run_ingest(spark, conf, month, log)
+    return None
+
+
+def _aum(spark: SparkSession, conf: Config, month: str, log) -> str | None:
+    run_aum(spark, conf, month, month, log)
+    return None
+
+
+def _retention_months(conf: Config, month: str) -> tuple[str, str]:
+    """(r − 1, r): the reference months the retention stage labels."""
+    return add_months(month, -conf.retention.horizon - 1), add_months(month, -conf.retention.horizon)
+
+
+def _tags(spark: SparkSession, conf: Config, month: str, log) -> str | None:
+    """Tags of the month, and of the retention's reference months when they have AUM but
+    no tags yet (the first months of a refresh that starts mid-history)."""
+    have_aum, have_tags = months_in(spark, conf.table(CUSTOMER_MONTH_AUM.name)), months_in(
+        spark, conf.table(CUSTOMER_TAGS.name))
+    extra = [m for m in _retention_months(conf, month) if m in have_aum and m not in have_tags]
+    for m in extra + [month]:
+        run_tags(spark, conf, m, log)
+    return f"also tagged {', '.join(extra)} for the retention stage" if extra else None
+
+
+def _acquisition(spark: SparkSession, conf: Config, month: str, log) -> str | None:
+    raise Skipped(GRAPHFRAMES_BLOCKED)
+
+
+def _uplift(spark: SparkSession, conf: Config, month: str, log) -> str | None:
+    run_uplift(spark, conf, month, log)
+    return None
+
+
+def _retention(spark: SparkSession, conf: Config, month: str, log) -> str | None:
+    first = _retention_months(conf, month)[0]
+    missing = [m for m in month_range(first, month) if m not in months_in(spark, conf.table(CUSTOMER_MONTH_AUM.name))]
+    if missing:
+        raise Skipped(f"labels need customer_month_aum for {first}..{month} "
+                      f"({conf.retention.horizon} months after each reference month); missing {', '.join(missing)}")
+    run_retention(spark, conf, month, log)
+    return None
+
+
+STAGES = (("ingest", _ingest), ("aum", _aum), ("tags", _tags), ("acquisition", _acquisition),
+          ("uplift", _uplift), ("retention", _retention))
+
+
+def code_version() -> str:
+    """The package version and the git commit of the code (or of the zip it was built from)."""
+    try:
+        version = metadata.version("wealth-mining")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        try:
+            commit = read_text(ROOT / "lib" / "BUILD").strip()      # written into the shipped zip
+        except (OSError, KeyError):
+            commit = "unknown"
+    return f"{version}+{commit}"
+
+
+def conf_hash(conf: Config) -> str:
+    text = json.dumps(dataclasses.asdict(conf), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _versions(spark: SparkSession, database: str, leave_out: tuple[str, ...] = ()) -> dict[str, int]:
+    if not spark.catalog.databaseExists(database):
+        return {}
+    names = sorted(t.name for t in spark.catalog.listTables(database) if t.name not in leave_out)  # bounded: tables
+    return {name: v for name in names if (v := table_version(spark, f"{database}.{name}")) is not None}
+
+
+def run_month(spark: SparkSession, conf: Config, month: str, log) -> None:
+    """Every stage for `month`, in order; the run is recorded whatever happens."""
+    run_id, started = str(uuid.uuid4()), datetime.now()
+    inputs = _versions(spark, conf.silver_database)
+    log.info("monthly %s: run %s, code %s, conf %s", month, run_id, code_version(), conf_hash(conf))
+    done: list[tuple] = []
+    failure: tuple[str, str] | None = None
+    for name, step in STAGES:
+        start = time.monotonic()
+        try:
+            note = step(spark, conf, month, log)
+            done.append((name, "DONE", time.monotonic() - start, note))
+        except Skipped as why:
+            done.append((name, "SKIPPED", time.monotonic() - start, str(why)))
+            log.warning("monthly %s: stage %s skipped: %s", month, name, why)
+        except Exception as err:  # noqa: BLE001 - recorded, then re-raised as StageFailed
+            done.append((name, "FAILED", time.monotonic() - start, None))
+            failure = (name, f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:300]}")
+            break
+    record = {
+        "run_id": run_id, "code_version": code_version(), "conf_hash": conf_hash(conf),
+        "seeds": {"tags": conf.tags.seed, "uplift": conf.uplift.seed, "retention": conf.retention.seed},
+        "status": "FAILED" if failure else "SUCCEEDED", "failed_stage": failure[0] if failure else None,
+        "error": failure[1] if failure else None,
+        "stages": [(s, st, round(sec, 1), n) for s, st, sec, n in done],
+        "input_versions": inputs, "output_versions": _versions(spark, conf.database, (RUN_MANIFEST.name,)),
+        "started_at": started, "finished_at": datetime.now(), "stat_month": month,
+    }
+    schema = ", ".join(f"{n} {t}" for n, t, _ in RUN_MANIFEST.columns)
+    row = tuple(record[n] for n, _, _ in RUN_MANIFEST.columns)
+    append_rows(spark, spark.createDataFrame([row], schema), conf.database, RUN_MANIFEST)
+    summary = ", ".join(f"{s} {st.lower()} {sec:.0f}s" for s, st, sec, _ in done)
+    if failure:
+        raise StageFailed(f"monthly {month}: stage {failure[0]} failed ({failure[1]}); tables keep their last "
+                          f"committed versions; re-run the month to complete it [{summary}]")
+    log.info("monthly %s: succeeded [%s]", month, summary)
+
+
+def run_monthly(spark: SparkSession, conf: Config, first: str, last: str, log) -> None:
+    """Each month from `first` to `last` in order; stops at the first failed month."""
+    for month in month_range(first, last):
+        run_month(spark, conf, month, log)

@@ -1,0 +1,123 @@
+"""The monthly refresh of one month on the churn province: every stage in order, the run
+in run_manifest, each gold table's month readable by an independent Delta reader, the
+incremental AUM equal to the backfill; a failed stage stops the run, leaves the tables at
+their versions, and a re-run completes it with the same results."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from chispa import assert_df_equality
+from deltalake import DeltaTable
+from pyspark.sql import functions as F
+
+from jobs import monthly
+from lib import monthly as monthly_lib
+from lib.io import table_version
+from tests.conftest import job_args
+
+MONTH = "2019-11"
+GOLD = ("customer_month_aum", "tier_migration", "customer_tags", "tag_coverage", "product_recommendation",
+        "recommender_eval", "churn_features", "churn_scores", "churn_model_metrics", "data_quality")
+
+
+def of_month(spark, table):
+    return spark.table(f"ret.{table}").filter(F.col("stat_month") == MONTH)
+
+
+@pytest.fixture(scope="module")
+def refreshed(spark, conf, churn_province):
+    backfilled = of_month(spark, "customer_month_aum").localCheckpoint()
+    assert monthly.main(job_args(conf, churn_province, "ret", "--month", MONTH)) == 0
+    return backfilled, of_month(spark, "product_recommendation").localCheckpoint()
+
+
+def runs(spark):
+    return of_month(spark, "run_manifest").orderBy("started_at").collect()
+
+
+def test_run_is_recorded_in_the_manifest(spark, refreshed):
+    run = runs(spark)[-1]
+    assert run.status == "SUCCEEDED" and run.failed_stage is None
+    assert [s.stage for s in run.stages] == [name for name, _ in monthly_lib.STAGES]
+    status = {s.stage: s for s in run.stages}
+    assert status["acquisition"].status == "SKIPPED" and "GraphFrames" in status["acquisition"].note
+    # the retention labels 2019-07 and trains out of time on 2019-08: tagged on the way
+    assert status["tags"].note == "also tagged 2019-08 for the retention stage"
+    assert all(status[s].status == "DONE" for s in ("ingest", "aum", "tags", "uplift", "retention"))
+    assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{7,}", run.code_version) and re.fullmatch(r"[0-9a-f]{16}",
+                                                                                            run.conf_hash)
+    assert {"jnl_acc_chg", "t01_indpty_id"} <= set(run.input_versions)
+    assert set(GOLD) <= set(run.output_versions) and run.seeds["retention"] == 42
+
+
+def test_every_gold_table_has_the_month_for_an_independent_reader(conf, refreshed):
+    for table in GOLD:
+        rows = DeltaTable(f"{conf.paths.warehouse}/ret.db/{table}").to_pandas(filters=[("stat_month", "=", MONTH)])
+        assert len(rows) > 0, table
+
+
+def test_incremental_aum_equals_the_backfill(spark, refreshed):
+    backfilled, _ = refreshed
+    assert_df_equality(of_month(spark, "customer_month_aum"), backfilled, ignore_row_order=True,
+                       ignore_metadata=True)
+
+
+def test_failed_stage_stops_the_run_and_a_rerun_completes_it(spark, conf, churn_province, refreshed, monkeypatch,
+                                                            caplog):
+    _, recommended = refreshed
+    version = table_version(spark, "ret.product_recommendation")
+
+    def broken(*_):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(monthly_lib, "STAGES", tuple((n, broken if n == "uplift" else f)
+                                                     for n, f in monthly_lib.STAGES))
+    assert monthly.main(job_args(conf, churn_province, "ret", "--month", MONTH)) == 1
+    assert "stage uplift failed (RuntimeError: disk full)" in caplog.text
+    failed = runs(spark)[-1]
+    assert (failed.status, failed.failed_stage, failed.error) == ("FAILED", "uplift", "RuntimeError: disk full")
+    assert [s.stage for s in failed.stages] == ["ingest", "aum", "tags", "acquisition", "uplift"]
+    assert table_version(spark, "ret.product_recommendation") == version
+    monkeypatch.undo()
+    assert monthly.main(job_args(conf, churn_province, "ret", "--month", MONTH)) == 0
+    assert runs(spark)[-1].status == "SUCCEEDED"
+    assert_df_equality(of_month(spark, "product_recommendation"), recommended, ignore_row_order=True,
+                       ignore_metadata=True)
+    # what the two runs logged carries no personal data
+    ids, names, accounts = personal_values(spark, "ret")
+    logged = caplog.text
+    assert "monthly 2019-11: succeeded" in logged
+    assert not [v for v in ids | names | accounts if v in logged]
+
+
+def personal_values(spark, db):
+    """The clear ID numbers, names and account numbers of a province (test scale)."""
+    t01 = spark.table(f"{db}_silver.t01_indpty_id").select("id_no", "cust_name").distinct().collect()
+    ledger = spark.table(f"{db}_silver.jnl_acc_chg")
+    accounts = ledger.select(F.col("cpty_acct_no").alias("a")).union(ledger.select(F.col("agmt_id").alias("a")))
+    return ({r.id_no for r in t01}, {r.cust_name for r in t01},
+            {r.a for r in accounts.distinct().collect() if r.a})
+
+
+def string_values(df):
+    """Every string (and string-array element) of a table, as one column `v`."""
+    parts = [F.col(f.name) for f in df.schema.fields if f.dataType.simpleString() == "string"]
+    parts += [F.explode_outer(F.col(f.name)) for f in df.schema.fields if f.dataType.simpleString() == "array<string>"]
+    single = [df.select(p.alias("v")) for p in parts]
+    out = single[0]
+    for s in single[1:]:
+        out = out.unionByName(s)
+    return out.filter(F.col("v").isNotNull())
+
+
+@pytest.mark.parametrize("db", ["ret", "e2e"])
+def test_no_personal_data_in_any_gold_table(spark, refreshed, tagged_province, db):
+    # ret: the refreshed churn province; e2e: the province with 1% bad rows (quarantine)
+    ids, names, accounts = personal_values(spark, db)
+    assert len(ids) > 900 and len(names) > 900 and len(accounts) > 1000
+    clear = spark.createDataFrame([(v,) for v in ids | names | accounts], "v string")
+    for t in spark.catalog.listTables(db):
+        values = string_values(spark.table(f"{db}.{t.name}"))
+        assert values.join(clear, "v").count() == 0, t.name
+        # an 18-character ID number anywhere inside a text
+        assert values.filter(F.col("v").rlike(r"\d{17}[\dX]")).count() == 0, t.name
