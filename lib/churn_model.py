@@ -29,6 +29,10 @@ DECILES = 10
 ROC_POINTS = 100
 
 
+class NotTrainable(ValueError):
+    """The labelled month has no churned (or no retained) customers: no model can be fitted."""
+
+
 def with_dummies(df: DataFrame) -> DataFrame:
     """0/1 columns for the volatility classes other than STABLE."""
     return df.withColumns({name: (F.col("volatility_class") == level).cast("double")
@@ -42,7 +46,7 @@ def screening(labelled: DataFrame, max_corr: float) -> tuple[list[dict], list[st
     spread = labelled.agg(F.count(F.lit(1)).alias("n"), F.avg("label").alias("rate"),
                           *[F.stddev_pop(a).alias(a) for a in names]).first()
     if not spread["n"] or spread["rate"] in (0, 1):
-        raise ValueError(f"cannot screen: {spread['n']} labelled customers, churn rate {spread['rate']}; "
+        raise NotTrainable(f"cannot screen: {spread['n']} labelled customers, churn rate {spread['rate']}; "
                          "the model needs churned and retained customers")
     # corr of a constant column divides by zero (an error in ANSI mode): leave those out first
     dropped: dict[str, str] = {a: "constant" for a in names if not spread[a]}
@@ -74,7 +78,7 @@ def class_weighted(df: DataFrame) -> DataFrame:
     """Adds `weight`: each class carries half of the total weight."""
     share = df.agg(F.avg("label")).first()[0]
     if not share or share >= 1:
-        raise ValueError(f"cannot train: the training set has {'no' if not share else 'only'} churned customers")
+        raise NotTrainable(f"cannot train: the training set has {'no' if not share else 'only'} churned customers")
     return df.withColumn("weight", F.when(F.col("label") == 1, 0.5 / share).otherwise(0.5 / (1 - share)))
 
 

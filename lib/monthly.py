@@ -21,6 +21,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from lib.aum_run import run_aum
+from lib.churn_model import NotTrainable
 from lib.config import Config, read_text
 from lib.ingest import run_ingest
 from lib.io import append_rows, months_in, table_version
@@ -84,7 +85,10 @@ def _retention(spark: SparkSession, conf: Config, month: str, log) -> str | None
     if missing:
         raise Skipped(f"labels need customer_month_aum for {first}..{month} "
                       f"({conf.retention.horizon} months after each reference month); missing {', '.join(missing)}")
-    run_retention(spark, conf, month, log)
+    try:
+        run_retention(spark, conf, month, log)
+    except NotTrainable as why:     # early months: nobody has churned yet
+        raise Skipped(f"no churn model this month: {why}") from why
     return None
 
 

@@ -125,6 +125,12 @@ def test_screening_drops_the_collinear_feature_less_tied_to_the_label(spark):
     assert got == pytest.approx(want, abs=1e-12)
 
 
+def test_a_month_without_churners_cannot_be_screened(spark):
+    df, _, _ = labelled_frame(spark, n=50)
+    with pytest.raises(churn_model.NotTrainable, match="50 labelled customers, churn rate 0"):
+        churn_model.screening(df.withColumn("label", F.lit(0)), max_corr=0.8)
+
+
 def test_coefficients_agree_with_scikit_learn(spark):
     df, data, label = labelled_frame(spark, n=800, seed=2)
     inputs = ["debit_cnt", "mobile_share", "aum_cv"]
