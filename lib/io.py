@@ -52,6 +52,13 @@ def replace_months(spark: SparkSession, df: DataFrame, database: str, spec: Tabl
     return int(last.operationMetrics.get("numOutputRows", 0))
 
 
+def rows_frame(spark: SparkSession, spec: TableSpec, rows: list[dict]) -> DataFrame:
+    """A DataFrame of a table's columns from a few driver-side rows (metrics, manifests);
+    a column missing from a row is null."""
+    schema = ", ".join(f"{name} {sqltype}" for name, sqltype, _ in spec.columns)
+    return spark.createDataFrame([tuple(r.get(name) for name, _, _ in spec.columns) for r in rows], schema)
+
+
 def append_rows(spark: SparkSession, df: DataFrame, database: str, spec: TableSpec) -> None:
     """Append rows (a log table such as run_manifest: nothing is replaced)."""
     full = ensure_table(spark, database, spec)

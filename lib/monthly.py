@@ -24,7 +24,7 @@ from lib.aum_run import run_aum
 from lib.churn_model import NotTrainable
 from lib.config import Config, read_text
 from lib.ingest import run_ingest
-from lib.io import append_rows, months_in, table_version
+from lib.io import append_rows, months_in, rows_frame, table_version
 from lib.months import add_months, month_range
 from lib.retention_run import run_retention
 from lib.tables import CUSTOMER_MONTH_AUM, CUSTOMER_TAGS, RUN_MANIFEST
@@ -127,9 +127,9 @@ def _versions(spark: SparkSession, database: str, leave_out: tuple[str, ...] = (
 
 def run_month(spark: SparkSession, conf: Config, month: str, log) -> None:
     """Every stage for `month`, in order; the run is recorded whatever happens."""
-    run_id, started = str(uuid.uuid4()), datetime.now()
+    run_id, started, version = str(uuid.uuid4()), datetime.now(), code_version()
     inputs = _versions(spark, conf.silver_database)
-    log.info("monthly %s: run %s, code %s, conf %s", month, run_id, code_version(), conf_hash(conf))
+    log.info("monthly %s: run %s, code %s, conf %s", month, run_id, version, conf_hash(conf))
     done: list[tuple] = []
     failure: tuple[str, str] | None = None
     for name, step in STAGES:
@@ -145,7 +145,7 @@ def run_month(spark: SparkSession, conf: Config, month: str, log) -> None:
             failure = (name, f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:300]}")
             break
     record = {
-        "run_id": run_id, "code_version": code_version(), "conf_hash": conf_hash(conf),
+        "run_id": run_id, "code_version": version, "conf_hash": conf_hash(conf),
         "seeds": {"tags": conf.tags.seed, "uplift": conf.uplift.seed, "retention": conf.retention.seed},
         "status": "FAILED" if failure else "SUCCEEDED", "failed_stage": failure[0] if failure else None,
         "error": failure[1] if failure else None,
@@ -153,9 +153,7 @@ def run_month(spark: SparkSession, conf: Config, month: str, log) -> None:
         "input_versions": inputs, "output_versions": _versions(spark, conf.database, (RUN_MANIFEST.name,)),
         "started_at": started, "finished_at": datetime.now(), "stat_month": month,
     }
-    schema = ", ".join(f"{n} {t}" for n, t, _ in RUN_MANIFEST.columns)
-    row = tuple(record[n] for n, _, _ in RUN_MANIFEST.columns)
-    append_rows(spark, spark.createDataFrame([row], schema), conf.database, RUN_MANIFEST)
+    append_rows(spark, rows_frame(spark, RUN_MANIFEST, [record]), conf.database, RUN_MANIFEST)
     summary = ", ".join(f"{s} {st.lower()} {sec:.0f}s" for s, st, sec, _ in done)
     if failure:
         raise StageFailed(f"monthly {month}: stage {failure[0]} failed ({failure[1]}); tables keep their last "

@@ -17,11 +17,15 @@ from lib.synth.random import uniform
 AT = (1, 3)
 
 
+def _held() -> F.Column:
+    """The CF products a customer holds, as an array of names (nulls where not held)."""
+    return F.array(*[F.when(F.col(f"has_{p.lower()}"), F.lit(p)) for p in CF_PRODUCTS])
+
+
 def hide_one(tags: DataFrame, seed: int, share: float) -> tuple[DataFrame, DataFrame]:
     """(tags with the hidden holdings removed, hidden: cust_id, hidden_product) for the
     sampled customers who hold at least one CF product."""
-    held = F.filter(F.array(*[F.when(F.col(f"has_{p.lower()}"), F.lit(p)) for p in CF_PRODUCTS]),
-                    lambda p: p.isNotNull())
+    held = F.filter(_held(), lambda p: p.isNotNull())
     sampled = (tags.filter(uniform(seed, "eval.sample", F.col("cust_id")) < share)
                .select("cust_id", F.explode(held).alias("product")))
     hidden = sampled.groupBy("cust_id").agg(
@@ -39,8 +43,7 @@ def popularity(tags: DataFrame, top_n: int) -> DataFrame:
     shares = tags.agg(*[F.avg(F.col(f"has_{p.lower()}").cast("double")).alias(p) for p in CF_PRODUCTS])
     pairs = ", ".join(f"'{p}', `{p}`" for p in CF_PRODUCTS)
     per_product = shares.select(F.expr(f"stack({len(CF_PRODUCTS)}, {pairs}) as (product, score)"))
-    held = F.array(*[F.when(F.col(f"has_{p.lower()}"), F.lit(p)) for p in CF_PRODUCTS])
-    unheld = (tags.select("cust_id", held.alias("held")).crossJoin(F.broadcast(per_product))
+    unheld = (tags.select("cust_id", _held().alias("held")).crossJoin(F.broadcast(per_product))
               .filter(~F.coalesce(F.array_contains("held", F.col("product")), F.lit(False))))
     best = Window.partitionBy("cust_id").orderBy(F.col("score").desc(), "product")
     return (unheld.withColumn("rank", F.row_number().over(best)).filter(F.col("rank") <= top_n)

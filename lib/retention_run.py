@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from lib import churn, churn_model
 from lib.config import Config, absolute
 from lib.contacts import contacts
-from lib.io import months_in, read_silver, replace_months, require_months, write_text
+from lib.io import months_in, read_silver, replace_months, require_months, rows_frame, write_text
 from lib.logs import stage
 from lib.months import add_months, month_range
 from lib.synth.random import uniform
@@ -147,12 +147,7 @@ def _metric_row(name: str, ref: str, train: str, m: dict, threshold: float, scor
             "threshold": threshold, "score_psi": score_psi}
 
 
-def _schema(spec) -> str:
-    return ", ".join(f"{name} {sqltype}" for name, sqltype, _ in spec.columns if name != spec.partition)
-
-
 def _write_rows(spark: SparkSession, conf: Config, spec, rows: list[dict], month: str) -> None:
     """A small table of driver-side rows (bounded: metrics, coefficients, curve points)."""
-    names = [name for name, _, _ in spec.columns if name != spec.partition]
-    df = spark.createDataFrame([tuple(r.get(n) for n in names) for r in rows], _schema(spec))
-    replace_months(spark, df.withColumn("stat_month", F.lit(month)), conf.database, spec, [month])
+    replace_months(spark, rows_frame(spark, spec, [{**r, "stat_month": month} for r in rows]), conf.database,
+                   spec, [month])
