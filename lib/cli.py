@@ -30,6 +30,8 @@ def job_parser(job: str, description: str, needs_month: bool = True) -> argparse
     parser.add_argument("--warehouse", help="override paths.warehouse")
     parser.add_argument("--database", help="override database")
     parser.add_argument("--source-format", choices=SOURCE_FORMATS, help="override source.format")
+    parser.add_argument("--jars-dir", help="override spark.jars_dir: ship the JVM jars frozen there by "
+                                           "scripts/freeze_jars.sh instead of resolving spark.packages")
     return parser
 
 
@@ -52,6 +54,7 @@ def conf_from_args(args: argparse.Namespace) -> Config:
         "paths.warehouse": args.warehouse,
         "database": args.database,
         "source.format": args.source_format,
+        "spark.jars_dir": args.jars_dir,
     })
 
 

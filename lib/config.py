@@ -43,6 +43,7 @@ class SparkConf:
     master: str | None = None
     embedded_metastore: bool = True
     packages: tuple[str, ...] = ()
+    jars_dir: str | None = None         # frozen jars (lib/jars.py) used instead of resolving packages
     settings: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -103,6 +104,11 @@ class RetentionConf:
 
 
 @dataclass(frozen=True)
+class ReportConf:
+    sample_rows: int = 10
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     database: str
@@ -115,6 +121,7 @@ class Config:
     tags: TagsConf = TagsConf()
     uplift: UpliftConf = UpliftConf()
     retention: RetentionConf = RetentionConf()
+    report: ReportConf = ReportConf()
 
     @property
     def silver_database(self) -> str:
@@ -124,7 +131,6 @@ class Config:
     @property
     def checkpoint_dir(self) -> str:
         return self.paths.checkpoint_dir or f"{self.paths.warehouse}/_checkpoints"
-
     def table(self, name: str) -> str:
         return f"{self.database}.{name}"
 
@@ -238,6 +244,7 @@ def _build(env: str, raw: dict, source: str) -> Config:
         tags=_section(TagsConf, raw.get("tags") or {}, "tags", source),
         uplift=_section(UpliftConf, raw.get("uplift") or {}, "uplift", source),
         retention=_section(RetentionConf, raw.get("retention") or {}, "retention", source),
+        report=_section(ReportConf, raw.get("report") or {}, "report", source),
     )
     _validate(conf, source)
     return conf
@@ -256,6 +263,8 @@ def _validate(conf: Config, source: str) -> None:
         fail("source.format", f"{conf.source.format!r} is not one of {', '.join(SOURCE_FORMATS)}")
     if not isinstance(conf.spark.embedded_metastore, bool):
         fail("spark.embedded_metastore", "must be true or false")
+    if conf.spark.jars_dir is not None and (not isinstance(conf.spark.jars_dir, str) or not conf.spark.jars_dir):
+        fail("spark.jars_dir", "must be null or the folder scripts/freeze_jars.sh wrote")
     for coord in conf.spark.packages:
         if not isinstance(coord, str) or coord.count(":") != 2:
             fail("spark.packages", f"{coord!r} is not a group:artifact:version coordinate")
@@ -299,6 +308,9 @@ def _validate(conf: Config, source: str) -> None:
             fail(f"retention.{key}", f"{getattr(r, key)!r} is not a non-negative number")
     if r.population_min_aum is not None and (not _number(r.population_min_aum) or r.population_min_aum < 0):
         fail("retention.population_min_aum", f"{r.population_min_aum!r} is not null or a non-negative amount")
+    rows = conf.report.sample_rows
+    if not isinstance(rows, int) or isinstance(rows, bool) or not 1 <= rows <= 100:
+        fail("report.sample_rows", f"{rows!r} is not a whole number from 1 to 100")
     amount = conf.quality.max_amount
     if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
         fail("quality.max_amount", f"{amount!r} is not a positive amount")

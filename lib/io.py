@@ -89,14 +89,19 @@ def delete_path(spark: SparkSession, path: str) -> None:
     fs.delete(hpath, True)
 
 
-def write_text(spark: SparkSession, path: str, text: str) -> None:
-    """Write a small UTF-8 text file (replacing it)."""
+def write_bytes(spark: SparkSession, path: str, data: bytes) -> None:
+    """Write a small file (replacing it) on any file system Spark reaches."""
     fs, hpath = _file_system(spark, path)
     out = fs.create(hpath, True)
     try:
-        out.write(bytearray(text.encode("utf-8")))
+        out.write(bytearray(data))
     finally:
         out.close()
+
+
+def write_text(spark: SparkSession, path: str, text: str) -> None:
+    """Write a small UTF-8 text file (replacing it)."""
+    write_bytes(spark, path, text.encode("utf-8"))
 
 
 def months_in(spark: SparkSession, table: str) -> set[str]:

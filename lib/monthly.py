@@ -8,32 +8,24 @@ of the month completes it with the same results.
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import subprocess
 import time
 import uuid
 from datetime import datetime
-from importlib import metadata
-from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 from lib.aum_run import run_aum
 from lib.churn_model import NotTrainable
-from lib.config import Config, read_text
+from lib.config import Config
 from lib.ingest import run_ingest
 from lib.io import append_rows, months_in, rows_frame, table_version
 from lib.months import add_months, month_range
+from lib.provenance import code_version, conf_hash
+from lib.report_run import GRAPHFRAMES_BLOCKED, run_report
 from lib.retention_run import run_retention
 from lib.tables import CUSTOMER_MONTH_AUM, CUSTOMER_TAGS, RUN_MANIFEST
 from lib.tags_run import run_tags
 from lib.uplift_run import run_uplift
-
-ROOT = Path(__file__).resolve().parent.parent
-GRAPHFRAMES_BLOCKED = ("the counterparty graph needs the GraphFrames JVM package, which cannot be resolved from "
-                       "the reachable Maven Central (see README, Versions)")
 
 
 class Skipped(Exception):
@@ -92,30 +84,12 @@ def _retention(spark: SparkSession, conf: Config, month: str, log) -> str | None
     return None
 
 
+def _report(spark: SparkSession, conf: Config, month: str, log) -> str | None:
+    return run_report(spark, conf, month, log)
+
+
 STAGES = (("ingest", _ingest), ("aum", _aum), ("tags", _tags), ("acquisition", _acquisition),
-          ("uplift", _uplift), ("retention", _retention))
-
-
-def code_version() -> str:
-    """The package version and the git commit of the code (or of the zip it was built from)."""
-    try:
-        version = metadata.version("wealth-mining")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        try:
-            commit = read_text(ROOT / "lib" / "BUILD").strip()      # written into the shipped zip
-        except (OSError, KeyError):
-            commit = "unknown"
-    return f"{version}+{commit}"
-
-
-def conf_hash(conf: Config) -> str:
-    text = json.dumps(dataclasses.asdict(conf), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+          ("uplift", _uplift), ("retention", _retention), ("report", _report))
 
 
 def _versions(spark: SparkSession, database: str, leave_out: tuple[str, ...] = ()) -> dict[str, int]:

@@ -129,13 +129,15 @@ def als_recommend(tags: DataFrame, rank: int, reg: float, alpha: float, iteratio
     users = _user_index(vectors)
     flags = F.posexplode(F.slice(F.col("vec"), 3, len(CF_PRODUCTS))).alias("item", "held")
     cells = vectors.join(users, "cust_id").select("cust_id", F.col("user").cast("int").alias("user"), flags)
-    # A customer holding none of the products has no preference to learn from (and MLlib
-    # scales its regularisation by the held count, so its normal equations would be
-    # singular): it is left out of the fit, and `drop` gives it no recommendation.
+    # MLlib scales the regularisation by the held count, so a customer holding none of the
+    # products, or a product nobody holds, has singular normal equations (the product's as
+    # soon as the customers' factors are alike, as in a small province's first month). Both
+    # are left out of the fit: `drop` gives that customer nothing and never offers that product.
     holders = cells.groupBy("user").agg(F.max("held").alias("any")).filter(F.col("any") > 0).select("user")
+    held = cells.groupBy("item").agg(F.max("held").alias("any")).filter(F.col("any") > 0).select("item")
     model = ALS(implicitPrefs=True, rank=rank, regParam=reg, alpha=alpha, maxIter=iterations, seed=seed,
                 userCol="user", itemCol="item", ratingCol="held", coldStartStrategy="drop"
-                ).fit(cells.join(holders, "user"))
+                ).fit(cells.join(holders, "user").join(held, "item"))
     unheld = cells.filter(F.col("held") == 0)
     names = F.array(*[F.lit(p) for p in CF_PRODUCTS])
     scored = model.transform(unheld).select("cust_id", F.element_at(names, F.col("item") + 1).alias("product"),

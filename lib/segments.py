@@ -15,10 +15,16 @@ from pyspark.sql import functions as F
 RISK_NAMES = ("DEPOSIT", "BALANCED", "WEALTH")        # most deposit-heavy centroid first
 
 
+# KMeans' k-means|| start samples each partition with the seed and the partition's index,
+# so the fit sees the customers in a fixed layout: the same clusters in local mode and on a
+# cluster of any size, whatever partitions the input arrived in.
+FIT_PARTITIONS = 8
+
+
 def _fit(df: DataFrame, inputs: list[str], k: int, seed: int) -> PipelineModel:
     stages = [VectorAssembler(inputCols=inputs, outputCol="_features"),
               KMeans(k=k, seed=seed, featuresCol="_features", predictionCol="_cluster")]
-    return Pipeline(stages=stages).fit(df)
+    return Pipeline(stages=stages).fit(df.repartition(FIT_PARTITIONS, "cust_id").sortWithinPartitions("cust_id"))
 
 
 def _named(model: PipelineModel, df: DataFrame, names: dict[int, str], column: str) -> DataFrame:

@@ -7,6 +7,7 @@ Nothing here runs at import time.
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -14,8 +15,10 @@ from typing import Iterator
 from pyspark.sql import SparkSession
 
 from lib.config import Config, absolute
+from lib.jars import frozen_jars
 
 LOG4J2 = Path(__file__).resolve().parent.parent / "conf" / "log4j2.properties"
+LAUNCHED_BY_SPARK_SUBMIT = "PYSPARK_GATEWAY_PORT"
 DELTA_SETTINGS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
@@ -31,7 +34,9 @@ def session_settings(conf: Config) -> dict[str, str]:
         "spark.sql.catalogImplementation": "hive",
         **conf.spark.settings,
     }
-    if conf.spark.packages:
+    if conf.spark.jars_dir:
+        settings["spark.jars"] = ",".join(frozen_jars(conf.spark.jars_dir, conf.spark.packages))
+    elif conf.spark.packages:
         settings["spark.jars.packages"] = ",".join(conf.spark.packages)
     java_options = [f"-Dlog4j2.configurationFile={LOG4J2}"] if LOG4J2.exists() else []
     if conf.spark.embedded_metastore:
@@ -46,7 +51,9 @@ def session_settings(conf: Config) -> dict[str, str]:
 
 def build_session(app: str, conf: Config) -> SparkSession:
     builder = SparkSession.builder.appName(f"wealth-{app}")
-    if conf.spark.master:
+    # Under spark-submit (which starts Python with a gateway port) the master is the one it
+    # was given; the conf's master is for sessions started from Python.
+    if conf.spark.master and LAUNCHED_BY_SPARK_SUBMIT not in os.environ:
         builder = builder.master(conf.spark.master)
     for key, value in session_settings(conf).items():
         builder = builder.config(key, value)

@@ -9,7 +9,9 @@ import zipfile
 from pathlib import Path
 
 from lib.cli import conf_from_args, job_parser
-from lib.monthly import code_version
+from lib.config import ConfigError
+from lib.jars import FrozenJarsError
+from lib.provenance import code_version
 from lib.spark import session_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,9 +32,9 @@ def submit_args(job_argv: list[str], master: str | None) -> list[str]:
     conf = conf_from_args(args)
     settings = session_settings(conf)
     out = ["--master", master or conf.spark.master or "local[2]", "--name", f"wealth ({conf.env})"]
-    packages = settings.pop("spark.jars.packages", None)
-    if packages:
-        out += ["--packages", packages]
+    for key, flag in (("spark.jars.packages", "--packages"), ("spark.jars", "--jars")):
+        if key in settings:
+            out += [flag, settings.pop(key)]
     for key, value in settings.items():
         out += ["--conf", f"{key}={value}"]
     return out
@@ -43,5 +45,9 @@ if __name__ == "__main__":
     cli.add_argument("--master")
     cli.add_argument("--package", type=Path, required=True)
     ours, job_argv = cli.parse_known_args(sys.argv[1:])
+    try:
+        arguments = submit_args(job_argv, ours.master)
+    except (ConfigError, FrozenJarsError) as err:
+        sys.exit(f"submit: {err}")
     package(ours.package)
-    print("\n".join(submit_args(job_argv, ours.master)))
+    print("\n".join(arguments))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set up (if needed), generate a demo province and run the monthly refresh over all its
-# months in local mode (ingest, AUM, tags, uplift, retention; acquisition waits on
-# GraphFrames), then print a summary. Raw data lands in data/raw, the Delta warehouse in
-# warehouse/.
+# months in local mode (ingest, AUM, tags, uplift, retention, report; acquisition waits on
+# GraphFrames), then print a summary and where the last month's HTML report is. Raw data
+# lands in data/raw, the Delta warehouse in warehouse/, the reports in warehouse/_reports/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -51,3 +51,5 @@ warn = scores[(scores.stat_month == last) & scores.flagged].sort_values("churn_p
 print(f"\nwarning list in {last}: {len(warn)} of {(scores.stat_month == last).sum()} wealth customers; the top 5:")
 print(warn.head(5)[["masked_name", "city_name", "county_name", "churn_prob", "reasons"]].to_string(index=False))
 PY
+echo
+echo "monthly report of $LAST: $PWD/warehouse/_reports/wealth/$LAST/report.html (one file, charts embedded)"

@@ -38,6 +38,7 @@ def test_unknown_top_level_key_is_named(tmp_path):
     ("uplift:\n  als_rank: 6\n", "uplift.als_rank"),
     ("uplift:\n  min_score: 2\n", "uplift.min_score"),
     ("uplift:\n  k: 0\n", "uplift.k"),
+    ("report:\n  sample_rows: 0\n", "report.sample_rows"),
 ])
 def test_bad_value_is_named(tmp_path, text, key):
     with pytest.raises(ConfigError, match=f"bad value for '{key}'"):

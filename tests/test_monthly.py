@@ -4,8 +4,12 @@ incremental AUM equal to the backfill; a failed stage stops the run, leaves the 
 their versions, and a re-run completes it with the same results."""
 from __future__ import annotations
 
+import base64
+import dataclasses
 import re
+from pathlib import Path
 
+import matplotlib.image
 import pytest
 from chispa import assert_df_equality
 from deltalake import DeltaTable
@@ -14,6 +18,7 @@ from pyspark.sql import functions as F
 from jobs import monthly
 from lib import monthly as monthly_lib
 from lib.io import table_version
+from lib.report_run import report_dir
 from tests.conftest import job_args
 
 MONTH = "2019-11"
@@ -25,11 +30,16 @@ def of_month(spark, table):
     return spark.table(f"ret.{table}").filter(F.col("stat_month") == MONTH)
 
 
+def report_folder(conf) -> Path:
+    return Path(report_dir(dataclasses.replace(conf, database="ret"), MONTH))
+
+
 @pytest.fixture(scope="module")
 def refreshed(spark, conf, churn_province):
     backfilled = of_month(spark, "customer_month_aum").localCheckpoint()
     assert monthly.main(job_args(conf, churn_province, "ret", "--month", MONTH)) == 0
-    return backfilled, of_month(spark, "product_recommendation").localCheckpoint()
+    return (backfilled, of_month(spark, "product_recommendation").localCheckpoint(),
+            (report_folder(conf) / "report.html").read_text(encoding="utf-8"))
 
 
 def runs(spark):
@@ -44,7 +54,7 @@ def test_run_is_recorded_in_the_manifest(spark, refreshed):
     assert status["acquisition"].status == "SKIPPED" and "GraphFrames" in status["acquisition"].note
     # the retention labels 2019-07 and trains out of time on 2019-08: tagged on the way
     assert status["tags"].note == "also tagged 2019-08 for the retention stage"
-    assert all(status[s].status == "DONE" for s in ("ingest", "aum", "tags", "uplift", "retention"))
+    assert all(status[s].status == "DONE" for s in ("ingest", "aum", "tags", "uplift", "retention", "report"))
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{7,}", run.code_version) and re.fullmatch(r"[0-9a-f]{16}",
                                                                                             run.conf_hash)
     assert {"jnl_acc_chg", "t01_indpty_id"} <= set(run.input_versions)
@@ -58,14 +68,14 @@ def test_every_gold_table_has_the_month_for_an_independent_reader(conf, refreshe
 
 
 def test_incremental_aum_equals_the_backfill(spark, refreshed):
-    backfilled, _ = refreshed
+    backfilled, _, _ = refreshed
     assert_df_equality(of_month(spark, "customer_month_aum"), backfilled, ignore_row_order=True,
                        ignore_metadata=True)
 
 
 def test_failed_stage_stops_the_run_and_a_rerun_completes_it(spark, conf, churn_province, refreshed, monkeypatch,
                                                             caplog):
-    _, recommended = refreshed
+    _, recommended, first_report = refreshed
     version = table_version(spark, "ret.product_recommendation")
 
     def broken(*_):
@@ -83,11 +93,37 @@ def test_failed_stage_stops_the_run_and_a_rerun_completes_it(spark, conf, churn_
     assert runs(spark)[-1].status == "SUCCEEDED"
     assert_df_equality(of_month(spark, "product_recommendation"), recommended, ignore_row_order=True,
                        ignore_metadata=True)
+    assert (report_folder(conf) / "report.html").read_text(encoding="utf-8") == first_report
     # what the two runs logged carries no personal data
     ids, names, accounts = personal_values(spark, "ret")
     logged = caplog.text
     assert "monthly 2019-11: succeeded" in logged
     assert not [v for v in ids | names | accounts if v in logged]
+
+
+def test_report_shows_the_months_figures_as_an_independent_reader_sees_them(spark, conf, refreshed):
+    _, _, html = refreshed
+    gold = f"{conf.paths.warehouse}/ret.db"
+    month = [("stat_month", "=", MONTH)]
+    tiers = DeltaTable(f"{gold}/customer_month_aum").to_pandas(filters=month).tier.value_counts()
+    for tier, n in tiers.items():
+        assert f'<td>{tier}</td><td class="num">{n:,}</td>' in html
+    flagged = int(DeltaTable(f"{gold}/churn_scores").to_pandas(filters=month).flagged.sum())
+    assert flagged > 0 and f"{flagged:,} customers flagged" in html
+    auc = DeltaTable(f"{gold}/churn_model_metrics").to_pandas(filters=month).set_index("eval_set").auc
+    assert f"HOLDOUT</td><td>{MONTH[:5]}" in html and f'<td class="num">{auc["HOLDOUT"]:.3f}</td>' in html
+    for title in ("Wealth tiers", "Tier migration (Figure 1)", "Churn model (Figure 5, ROC and KS)",
+                  "Warning list (Table 4)", "Product recommendations (Table 3)", "Data quality"):
+        assert f"<h2>{title}</h2>" in html
+    assert "Not available: the counterparty graph needs the GraphFrames JVM package" in html
+    # each chart is written beside the page, embedded in it, and draws something
+    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    pngs = sorted(report_folder(conf).glob("*.png"))
+    assert [p.name for p in pngs] == ["churn_by_volatility.png", "migration.png", "roc_ks.png", "tiers.png"]
+    assert sorted(base64.b64decode(e) for e in embedded) == sorted(p.read_bytes() for p in pngs)
+    assert all(matplotlib.image.imread(p).std() > 0.05 for p in pngs)
+    ids, names, accounts = personal_values(spark, "ret")
+    assert "某" in html and not [v for v in ids | names | accounts if v in html]
 
 
 def personal_values(spark, db):

@@ -105,6 +105,22 @@ def test_risk_clusters_named_by_centroid_on_planted_groups(spark):
     assert again.exceptAll(named).count() == 0
 
 
+def test_clusters_do_not_depend_on_how_the_input_is_partitioned(spark):
+    from lib import segments
+    from lib.synth.random import uniform
+    # given: 2,000 customers with no planted groups (borderline points everywhere), as one
+    # partition and as seven (local mode and a cluster read the same rows differently)
+    ids = spark.range(2000).select(F.format_string("C%05d", "id").alias("cust_id"), "id")
+    shares = ids.select("cust_id", uniform(3, "d", F.col("id")).alias("deposit_share"),
+                        (uniform(3, "i", F.col("id")) * 0.5).alias("investment_share"))
+    one, seven = shares.coalesce(1), shares.repartition(7)
+    peaks = ids.select("cust_id", (F.pow(10, uniform(4, "p", F.col("id")) * 6)).cast("decimal(18,2)").alias("peak_aum"))
+    # then: the same tags
+    assert segments.risk_preference(one, 42)[0].exceptAll(segments.risk_preference(seven, 42)[0]).count() == 0
+    assert segments.peak_level(peaks.coalesce(1), 4, 42)[0].exceptAll(
+        segments.peak_level(peaks.repartition(7), 4, 42)[0]).count() == 0
+
+
 def test_peak_levels_ordered_by_centroid(spark):
     from lib import segments
     peaks = spark.createDataFrame([(f"C{i}", D(v)) for i, v in enumerate(

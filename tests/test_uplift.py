@@ -72,6 +72,17 @@ def test_popularity_ranks_unheld_products_by_share_of_holders(spark):
     assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
 
 
+def test_als_fits_when_the_holders_are_alike_and_a_product_has_no_holder(spark):
+    # given: every holder holds FUND and LARGE_CD only (one month of a small province): the
+    # customers' factors are alike, and the four products nobody holds have no regularisation
+    rows = [(f"C{i}", 3, 2, True, False, False, True, False, False) for i in range(6)]
+    rows += [("N", 3, 2, False, False, False, False, False, False), ("F", 3, 2, False, False, False, True, False, False)]
+    # when
+    got = als_recommend(tags_frame(spark, rows), rank=4, reg=0.1, alpha=10.0, iterations=10, seed=42, top_n=3)
+    # then: only F is left a product someone holds (LARGE_CD); nobody is offered what nobody holds
+    assert [(r.cust_id, r.product, r.rank) for r in got.collect()] == [("F", "LARGE_CD", 1)]
+
+
 def test_evaluate_counts_hits_precision_and_coverage(spark):
     hidden = spark.createDataFrame([("A", "FUND"), ("B", "INSURANCE"), ("C", "LARGE_CD"), ("D", "FUND")],
                                    "cust_id string, hidden_product string")

@@ -1,0 +1,181 @@
+"""Operating the product for real: a Spark standalone cluster on this machine
+(scripts/standalone.sh: a master and two workers on 127.0.0.1) runs the monthly refresh
+of a small province submitted through scripts/submit.sh with frozen jars (the air-gapped
+way), giving the same tables and charts as local mode; the Thrift Server serves the gold
+tables over JDBC (beeline) with their comments; a refresh killed in the middle of a stage
+leaves every table readable and a re-run completes it."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from deltalake import DeltaTable
+
+from jobs import generate, monthly
+from lib.jars import FrozenJarsError, frozen_jars
+from tests.conftest import job_args
+
+ROOT = Path(__file__).resolve().parent.parent
+MONTHS = ("2019-01", "2019-02")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def script(*args, env=None, timeout=300) -> subprocess.CompletedProcess:
+    return subprocess.run([str(ROOT / "scripts" / args[0]), *map(str, args[1:])], env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """The master's URL and UI port; stopped after the module."""
+    ports = {"STANDALONE_DIR": str(tmp_path_factory.mktemp("standalone")), "MASTER_PORT": str(free_port()),
+             "MASTER_UI_PORT": str(free_port())}
+    started = script("standalone.sh", "start", env=ports, timeout=200)
+    assert started.returncode == 0, started.stderr
+    yield started.stdout.strip(), int(ports["MASTER_UI_PORT"]), Path(ports["STANDALONE_DIR"])
+    script("standalone.sh", "stop", env=ports)
+
+
+@pytest.fixture(scope="module")
+def small_province(conf, tmp_path_factory):
+    raw = tmp_path_factory.mktemp("raw_small")
+    assert generate.main(job_args(conf, raw, "loc", "--customers", "600", "--months", str(len(MONTHS)),
+                                  "--seed", "3")) == 0
+    return raw
+
+
+def master_state(ui_port: int) -> dict:
+    return json.load(urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=10))
+
+
+def test_cluster_has_a_master_and_two_workers_outside_site_packages(cluster):
+    _, ui_port, folder = cluster
+    state = master_state(ui_port)
+    assert state["status"] == "ALIVE" and state["aliveworkers"] == 2
+    assert sorted(p.name for p in (folder / "work").iterdir()) == ["worker-1", "worker-2"]
+    assert (folder / "logs" / "master.out").is_file()
+
+
+def test_frozen_jars_are_checked_against_the_pinned_packages(tmp_path):
+    with pytest.raises(FrozenJarsError, match="no MANIFEST: freeze the jars with scripts/freeze_jars.sh"):
+        frozen_jars(str(tmp_path), ("a:b:1",))
+    (tmp_path / "MANIFEST").write_text("a:b:1\n", encoding="utf-8")
+    with pytest.raises(FrozenJarsError, match="holds jars for a:b:1 but the conf pins a:b:2"):
+        frozen_jars(str(tmp_path), ("a:b:2",))
+    with pytest.raises(FrozenJarsError, match="no jars"):
+        frozen_jars(str(tmp_path), ("a:b:1",))
+    (tmp_path / "x.jar").write_bytes(b"")
+    assert frozen_jars(str(tmp_path), ("a:b:1",)) == [str(tmp_path / "x.jar")]
+
+
+@pytest.fixture(scope="module")
+def cluster_refresh(spark, conf, cluster, small_province, tmp_path_factory):
+    """The refresh through submit.sh on the cluster with frozen jars (its warehouse and the
+    submit's output), and the same refresh in local mode in this session (database loc)."""
+    url, _, _ = cluster
+    folder = tmp_path_factory.mktemp("cluster_run")
+    frozen = script("freeze_jars.sh", folder / "jars")
+    assert frozen.returncode == 0, frozen.stderr
+    warehouse = folder / "warehouse"   # its own Derby metastore: one JVM per embedded Derby
+    run = script("submit.sh", "--master", url, "monthly", "--raw-root", small_province, "--warehouse", warehouse,
+                 "--database", "clu", "--jars-dir", folder / "jars", "--from-month", MONTHS[0], "--month", MONTHS[-1],
+                 timeout=1500)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert monthly.main(job_args(conf, small_province, "loc", "--from-month", MONTHS[0], "--month", MONTHS[-1])) == 0
+    return warehouse, folder / "jars", run.stdout + run.stderr
+
+
+def assert_same_tables_as_local(spark, warehouse: Path) -> None:
+    """Every table but the run log of database clu in `warehouse`, read straight from its
+    Delta files, equals the local run's (database loc)."""
+    for database in ("loc", "loc_silver"):
+        names = sorted(t.name for t in spark.catalog.listTables(database) if t.name != "run_manifest")
+        assert len(names) >= 6
+        for name in names:
+            there = spark.read.format("delta").load(f"{warehouse}/{database.replace('loc', 'clu')}.db/{name}")
+            assert_df_equality(there, spark.table(f"{database}.{name}"), ignore_row_order=True,
+                               ignore_metadata=True)
+
+
+def test_monthly_refresh_on_the_cluster_equals_local_mode(spark, conf, cluster, cluster_refresh):
+    _, ui_port, _ = cluster
+    warehouse, _, output = cluster_refresh
+    # the application ran on the cluster's executors
+    apps = master_state(ui_port)["completedapps"]
+    assert [(a["name"], a["state"]) for a in apps] == [("wealth-monthly", "FINISHED")] and apps[0]["cores"] == 2
+    assert "monthly 2019-02: succeeded" in output
+    assert_same_tables_as_local(spark, warehouse)
+    local = Path(conf.paths.warehouse) / "_reports" / "loc" / MONTHS[-1]
+    charts = sorted(p.name for p in local.glob("*.png"))
+    assert charts and all((warehouse / "_reports" / "clu" / MONTHS[-1] / c).read_bytes() == (local / c).read_bytes()
+                          for c in charts)
+
+
+def tsv_rows(text: str) -> list[list[str]]:
+    """beeline's tsv2 output, cells stripped (DESCRIBE pads them)."""
+    return [[cell.strip() for cell in line.split("\t")] for line in text.splitlines() if "\t" in line]
+
+
+def test_gold_tables_over_jdbc_from_the_thrift_server(spark, cluster_refresh, tmp_path):
+    warehouse, jars, _ = cluster_refresh
+    server = {"THRIFT_DIR": str(tmp_path), "THRIFT_PORT": str(free_port())}
+    started = script("thriftserver.sh", "start", "--warehouse", warehouse, "--database", "clu", "--jars-dir", jars,
+                     env=server, timeout=300)
+    assert started.returncode == 0, started.stderr
+    try:
+        assert started.stdout.strip() == f"jdbc:hive2://127.0.0.1:{server['THRIFT_PORT']}"
+        tables = script("thriftserver.sh", "query", "SHOW TABLES IN clu", env=server)
+        listed = {row[1] for row in tsv_rows(tables.stdout)[1:]}
+        assert {"customer_month_aum", "customer_tags", "product_recommendation", "run_manifest"} <= listed
+        # the gold rows, through JDBC, are the local run's
+        tiers = script("thriftserver.sh", "query", "SELECT stat_month, tier, count(*) AS n FROM clu.customer_month_aum "
+                       "GROUP BY stat_month, tier ORDER BY stat_month, tier", env=server)
+        local = spark.sql("SELECT stat_month, tier, count(*) AS n FROM loc.customer_month_aum "
+                          "GROUP BY stat_month, tier ORDER BY stat_month, tier").collect()
+        assert tsv_rows(tiers.stdout) == [["stat_month", "tier", "n"]] + [[r.stat_month, r.tier, str(r.n)]
+                                                                          for r in local]
+        # with the comments of the metastore
+        described = script("thriftserver.sh", "query", "DESCRIBE TABLE EXTENDED clu.customer_month_aum", env=server)
+        described = {row[0]: row[1:] for row in tsv_rows(described.stdout)}   # column: type, comment
+        assert described["aum_month_end"] == ["decimal(18,2)",
+                                              "AUM on the month's last day: deposit balances + Σ MONTH_END_BAL, CNY"]
+        assert described["Comment"][0].startswith("Monthly AUM, three-month average, wealth tier")
+    finally:
+        script("thriftserver.sh", "stop", env=server)
+
+
+def test_a_run_killed_mid_stage_leaves_every_table_readable_and_a_rerun_completes_it(spark, cluster_refresh,
+                                                                                     small_province):
+    warehouse, jars, _ = cluster_refresh
+    gold = sorted(p for p in (warehouse / "clu.db").iterdir() if (p / "_delta_log").is_dir())
+    tags_version = DeltaTable(str(warehouse / "clu.db" / "customer_tags")).version()
+    refresh = ["monthly", "--raw-root", small_province, "--warehouse", warehouse, "--database", "clu",
+               "--jars-dir", jars, "--month", MONTHS[-1]]
+    # when: the process (spark-submit, its JVM and Python) is killed once the tags stage has begun
+    run = subprocess.Popen([str(ROOT / "scripts" / "submit.sh"), *map(str, refresh)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    seen = next((line for line in run.stdout if f"stage tags {MONTHS[-1]}: start" in line), None)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait(timeout=60)
+    assert seen, "the run ended before its tags stage"
+    # then: every gold table reads at its last commit (an independent reader), the tags as they were
+    assert all(len(DeltaTable(str(p)).to_pyarrow_table().schema) > 1 for p in gold)
+    assert DeltaTable(str(warehouse / "clu.db" / "customer_tags")).version() == tags_version
+    # and a re-run completes the month with the same tables as the uninterrupted local run
+    rerun = script("submit.sh", *refresh, timeout=1500)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert_same_tables_as_local(spark, warehouse)
+    manifest = DeltaTable(str(warehouse / "clu.db" / "run_manifest")).to_pandas()
+    assert sorted(manifest[manifest.stat_month == MONTHS[-1]].status) == ["SUCCEEDED", "SUCCEEDED"]   # the killed run left none
