@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 
 from lib import report, report_charts, report_html
 from lib.config import Config, absolute
-from lib.io import require_months, write_bytes, write_text
+from lib.io import months_in, require_months, write_bytes, write_text
 from lib.logs import stage
 from lib.provenance import code_version, conf_hash
 from lib.report_html import count, money, ratio, share
@@ -29,13 +29,13 @@ def report_dir(conf: Config, month: str) -> str:
     return f"{absolute(conf.paths.warehouse)}/_reports/{conf.database}/{month}"
 
 
+def _rows(spark: SparkSession, conf: Config, name: str, month: str) -> DataFrame:
+    return spark.table(conf.table(name)).filter(F.col("stat_month") == month)
+
+
 def _of_month(spark: SparkSession, conf: Config, name: str, month: str) -> DataFrame | None:
     """The table's rows of `month`, or None when the table or the month is not there."""
-    table = conf.table(name)
-    if not spark.catalog.tableExists(table):
-        return None
-    rows = spark.table(table).filter(F.col("stat_month") == month)
-    return rows if rows.limit(1).count() else None
+    return _rows(spark, conf, name, month) if month in months_in(spark, conf.table(name)) else None
 
 
 def _pandas(df: DataFrame) -> pd.DataFrame:
@@ -43,7 +43,7 @@ def _pandas(df: DataFrame) -> pd.DataFrame:
 
 
 def _tiers(spark, conf, month, charts) -> str:
-    tiers = _pandas(report.tier_summary(_of_month(spark, conf, CUSTOMER_MONTH_AUM.name, month)))
+    tiers = _pandas(report.tier_summary(_rows(spark, conf, CUSTOMER_MONTH_AUM.name, month)))
     charts["tiers.png"] = report_charts.tiers_chart(tiers)
     wealth = tiers[tiers.tier != "NONE"]
     return (report_html.figure(charts["tiers.png"], "Wealth customers per tier and each tier's share of the month's "
@@ -55,8 +55,7 @@ def _tiers(spark, conf, month, charts) -> str:
 
 
 def _migration(spark, conf, month, charts) -> str:
-    summary = _of_month(spark, conf, TIER_MIGRATION_SUMMARY.name, month)
-    if summary is None:
+    if month not in months_in(spark, conf.table(TIER_MIGRATION_SUMMARY.name)):
         return report_html.missing(f"no tier migration for {month} (the first month of the data)")
     history = _pandas(report.migration_history(spark.table(conf.table(TIER_MIGRATION_SUMMARY.name)), month,
                                                MIGRATION_MONTHS))
@@ -71,7 +70,7 @@ def _uplift(spark, conf, month) -> str:
     recs = _of_month(spark, conf, PRODUCT_RECOMMENDATION.name, month)
     if recs is None:
         return report_html.missing(f"the uplift stage has not run for {month}")
-    scores = _pandas(spark.table(conf.table(RECOMMENDER_EVAL.name)).filter(F.col("stat_month") == month)
+    scores = _pandas(_rows(spark, conf, RECOMMENDER_EVAL.name, month)
                      .select("method", "evaluated_cnt", "hit_rate_at_1", "hit_rate_at_3", "precision_at_3", "coverage",
                              "best").orderBy("method"))
     sample = _pandas(report.recommendation_sample(recs, conf.report.sample_rows, RECOMMENDERS))
@@ -90,7 +89,8 @@ def _churn(spark, conf, month, charts) -> tuple[str, DataFrame | None]:
             f"no churn model for {month}: the retention stage needs customer_month_aum for {conf.retention.horizon + 1} "
             "months before the month and churners in its reference month (see run_manifest)"), None
     metrics = _pandas(metrics.drop("stat_month").orderBy("eval_set"))
-    of = {name: _of_month(spark, conf, name, month) for name in
+    # written by the same stage as the metrics: present when they are
+    of = {name: _rows(spark, conf, name, month) for name in
           (CHURN_SCREENING.name, CHURN_MODEL_CURVES.name, CHURN_COEFFICIENTS.name, CHURN_SCORES.name)}
     rates = _pandas(report.churn_by_category(of[CHURN_SCREENING.name], "volatility_class"))
     roc = _pandas(of[CHURN_MODEL_CURVES.name].filter(F.col("curve") == "ROC").select("eval_set", "threshold", "tpr",
