@@ -1,5 +1,5 @@
 """The monthly refresh of one month (or --from-month A --month M, each month in order):
-ingest -> aum -> tags -> acquisition -> uplift -> retention, each stage logged, the run
+ingest -> aum -> tags -> acquisition -> uplift -> retention -> report, each stage logged, the run
 recorded in run_manifest. A failed stage stops the run with its reason; every table keeps
 its last committed version, and re-running the month completes it."""
 from __future__ import annotations

@@ -18,6 +18,7 @@ import yaml
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 SOURCE_FORMATS = ("parquet", "csv", "table")
+ENGINE_SETTINGS = ("auto", "graphframes", "dataframe")     # graph.engine (lib/graph.py)
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -43,6 +44,7 @@ class SparkConf:
     master: str | None = None
     embedded_metastore: bool = True
     packages: tuple[str, ...] = ()
+    graphframes_package: str | None = None   # added to packages only where graph.packages asks for it
     jars_dir: str | None = None         # frozen jars (lib/jars.py) used instead of resolving packages
     settings: Mapping[str, str] = field(default_factory=dict)
 
@@ -104,6 +106,21 @@ class RetentionConf:
 
 
 @dataclass(frozen=True)
+class GraphConf:
+    engine: str = "auto"
+    packages: bool = False
+
+
+@dataclass(frozen=True)
+class AcquisitionConf:
+    window_months: int = 9
+    min_amount: float = 300_000
+    solo_net_outflow: float = 300_000
+    critical_peak_aum: float = 500_000
+    evidence_links: int = 5
+
+
+@dataclass(frozen=True)
 class ReportConf:
     sample_rows: int = 10
 
@@ -121,6 +138,8 @@ class Config:
     tags: TagsConf = TagsConf()
     uplift: UpliftConf = UpliftConf()
     retention: RetentionConf = RetentionConf()
+    graph: GraphConf = GraphConf()
+    acquisition: AcquisitionConf = AcquisitionConf()
     report: ReportConf = ReportConf()
 
     @property
@@ -131,6 +150,14 @@ class Config:
     @property
     def checkpoint_dir(self) -> str:
         return self.paths.checkpoint_dir or f"{self.paths.warehouse}/_checkpoints"
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """The JVM packages this environment resolves: the pinned ones, and GraphFrames
+        where graph.packages asks for it (a machine that cannot resolve it still starts)."""
+        wanted = self.graph.packages and self.spark.graphframes_package
+        return (*self.spark.packages, self.spark.graphframes_package) if wanted else self.spark.packages
+
     def table(self, name: str) -> str:
         return f"{self.database}.{name}"
 
@@ -244,6 +271,8 @@ def _build(env: str, raw: dict, source: str) -> Config:
         tags=_section(TagsConf, raw.get("tags") or {}, "tags", source),
         uplift=_section(UpliftConf, raw.get("uplift") or {}, "uplift", source),
         retention=_section(RetentionConf, raw.get("retention") or {}, "retention", source),
+        graph=_section(GraphConf, raw.get("graph") or {}, "graph", source),
+        acquisition=_section(AcquisitionConf, raw.get("acquisition") or {}, "acquisition", source),
         report=_section(ReportConf, raw.get("report") or {}, "report", source),
     )
     _validate(conf, source)
@@ -268,6 +297,22 @@ def _validate(conf: Config, source: str) -> None:
     for coord in conf.spark.packages:
         if not isinstance(coord, str) or coord.count(":") != 2:
             fail("spark.packages", f"{coord!r} is not a group:artifact:version coordinate")
+    gf = conf.spark.graphframes_package
+    if gf is not None and (not isinstance(gf, str) or gf.count(":") != 2):
+        fail("spark.graphframes_package", f"{gf!r} is not a group:artifact:version coordinate")
+    if conf.graph.engine not in ENGINE_SETTINGS:
+        fail("graph.engine", f"{conf.graph.engine!r} is not one of {', '.join(ENGINE_SETTINGS)}")
+    if not isinstance(conf.graph.packages, bool):
+        fail("graph.packages", "must be true or false")
+    if conf.graph.packages and not gf:
+        fail("graph.packages", "is true but spark.graphframes_package names no coordinate")
+    a = conf.acquisition
+    for key in ("window_months", "evidence_links"):
+        if not isinstance(getattr(a, key), int) or isinstance(getattr(a, key), bool) or not 1 <= getattr(a, key) <= 24:
+            fail(f"acquisition.{key}", f"{getattr(a, key)!r} is not a whole number from 1 to 24")
+    for key in ("min_amount", "solo_net_outflow", "critical_peak_aum"):
+        if not _number(getattr(a, key)) or getattr(a, key) <= 0:
+            fail(f"acquisition.{key}", f"{getattr(a, key)!r} is not a positive amount")
     share = conf.quality.max_bad_share
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
         fail("quality.max_bad_share", f"{share!r} is not a share between 0 and 1")

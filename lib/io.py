@@ -121,6 +121,14 @@ def require_months(spark: SparkSession, table: str, months: list[str], job: str)
 
 def read_silver(spark: SparkSession, conf: Config, name: str, months: list[str]) -> DataFrame:
     """A silver table's rows for `months`; a clear error naming what to run when one is missing."""
-    table = conf.silver_table(name)
-    require_months(spark, table, months, "ingest")
+    return _read_months(spark, conf.silver_table(name), months, "ingest")
+
+
+def read_gold(spark: SparkSession, conf: Config, name: str, months: list[str], job: str) -> DataFrame:
+    """A gold table's rows for `months`; a clear error naming the job to run when one is missing."""
+    return _read_months(spark, conf.table(name), months, job)
+
+
+def _read_months(spark: SparkSession, table: str, months: list[str], job: str) -> DataFrame:
+    require_months(spark, table, months, job)
     return spark.table(table).filter(F.col("stat_month").isin(months))

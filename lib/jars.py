@@ -1,10 +1,11 @@
 """Frozen JVM jars for clusters that cannot reach Maven Central.
 
-On a machine that can, `scripts/freeze_jars.sh DIR` has Spark resolve the conf's pinned
+On a machine that can, `scripts/freeze_jars.sh DIR` has Spark resolve the environment's
 packages (with their dependencies) once and copies the jars to DIR with a MANIFEST of the
 coordinates they were resolved for. A job given `--jars-dir DIR` (or `spark.jars_dir` in
 the conf) ships those files with --jars instead of resolving, after checking that the
-MANIFEST matches the packages the conf pins.
+MANIFEST holds the packages the conf pins. A folder frozen where graph.packages was true
+also holds GraphFrames; shipping it puts GraphFrames on the class path wherever it goes.
 
     python -m lib.jars DIR [--env NAME] [--preset NAME]
 """
@@ -22,15 +23,16 @@ class FrozenJarsError(RuntimeError):
     """The frozen jars folder is missing, empty, or frozen for other packages."""
 
 
-def frozen_jars(folder: str, packages: tuple[str, ...]) -> list[str]:
-    """The jar files of a frozen folder (sorted), once its MANIFEST matches `packages`."""
+def frozen_jars(folder: str, packages: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[str]:
+    """The jar files of a frozen folder (sorted), once its MANIFEST holds `packages` and
+    nothing else but `optional` ones."""
     root = Path(folder).absolute()
     manifest = root / MANIFEST
     if not manifest.is_file():
         raise FrozenJarsError(f"{root} has no {MANIFEST}: freeze the jars with scripts/freeze_jars.sh {root} on a "
                               "machine that reaches Maven Central")
     frozen = tuple(line.strip() for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip())
-    if sorted(frozen) != sorted(packages):
+    if not set(packages) <= set(frozen) <= set(packages) | set(optional):
         raise FrozenJarsError(f"{root} holds jars for {', '.join(frozen)} but the conf pins {', '.join(packages)}: "
                               "freeze them again")
     jars = sorted(str(p) for p in root.glob("*.jar"))
@@ -69,8 +71,8 @@ def main(argv=None) -> int:
     parser.add_argument("folder", type=Path, help="where to put the jars")
     args, _ = parser.parse_known_args(argv)     # a job's other flags (the Thrift Server's) are ignored
     conf = conf_from_args(args)
-    copies = freeze(conf.spark.packages, dict(conf.spark.settings), args.folder)
-    print(f"froze {len(copies)} jars for {', '.join(conf.spark.packages)} in {args.folder.absolute()}")
+    copies = freeze(conf.packages, dict(conf.spark.settings), args.folder)
+    print(f"froze {len(copies)} jars for {', '.join(conf.packages)} in {args.folder.absolute()}")
     return 0
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from pyspark.sql import SparkSession
 
+from lib.acquisition_run import run_acquisition
 from lib.aum_run import run_aum
 from lib.churn_model import NotTrainable
 from lib.config import Config
@@ -21,7 +22,7 @@ from lib.ingest import run_ingest
 from lib.io import append_rows, months_in, rows_frame, table_version
 from lib.months import add_months, month_range
 from lib.provenance import code_version, conf_hash
-from lib.report_run import GRAPHFRAMES_BLOCKED, run_report
+from lib.report_run import run_report
 from lib.retention_run import run_retention
 from lib.tables import CUSTOMER_MONTH_AUM, CUSTOMER_TAGS, RUN_MANIFEST
 from lib.tags_run import run_tags
@@ -63,7 +64,7 @@ def _tags(spark: SparkSession, conf: Config, month: str, log) -> str | None:
 
 
 def _acquisition(spark: SparkSession, conf: Config, month: str, log) -> str | None:
-    raise Skipped(GRAPHFRAMES_BLOCKED)
+    return run_acquisition(spark, conf, month, log)
 
 
 def _uplift(spark: SparkSession, conf: Config, month: str, log) -> str | None:

@@ -4,6 +4,7 @@ writes the same bytes."""
 from __future__ import annotations
 
 import io
+import math
 
 import matplotlib
 
@@ -90,4 +91,60 @@ def roc_ks_chart(roc: pd.DataFrame, metrics: pd.DataFrame) -> bytes:
                      label=f"KS {at.tpr - at.fpr:.3f} at {at.threshold:.2f}")
     right.set(title="KS (hold-out)", xlabel="churn probability cut-off", ylabel="share flagged")
     right.legend(fontsize=8)
+    return _png(fig)
+
+
+KIND_COLOURS = {"OWN_ACCOUNT": UP, "EXTERNAL": BLUE, "POSTAL": "#ef6c00"}
+
+
+def _widths(weights: pd.Series) -> list[float]:
+    """Line widths from 0.8 to 6 by weight (z-scores can be negative: scaled by their range)."""
+    low, high = float(weights.min()), float(weights.max())
+    return [3.0 if high == low else 0.8 + 5.2 * (float(w) - low) / (high - low) for w in weights]
+
+
+def ego_chart(centre: str, links: pd.DataFrame) -> bytes:
+    """Figure 3: a wealth customer in the centre and its counterparties on a circle,
+    strongest first from the top, clockwise; line width by weight, colour by kind."""
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    angles = [math.pi / 2 - 2 * math.pi * i / max(len(links), 1) for i in range(len(links))]
+    points = [(math.cos(a), math.sin(a)) for a in angles]
+    for (x, y), width, kind in zip(points, _widths(links.weight), links.kind):
+        ax.plot([0, x], [0, y], color=KIND_COLOURS.get(kind, GREY), linewidth=width, alpha=0.7, zorder=1)
+    for (x, y), label, kind in zip(points, links.label, links.kind):
+        ax.scatter([x], [y], s=160, color=KIND_COLOURS.get(kind, GREY), zorder=2)
+        ax.annotate(label, (x, y), xytext=(12 * x, 12 * y), textcoords="offset points", fontsize=8,
+                    ha="left" if x > 0.01 else ("right" if x < -0.01 else "center"), va="center")
+    ax.scatter([0], [0], s=420, color=DOWN, zorder=3)
+    ax.annotate(centre, (0, 0), xytext=(0, -18), textcoords="offset points", ha="center", fontsize=9,
+                fontweight="bold")
+    for kind, colour in KIND_COLOURS.items():
+        ax.plot([], [], color=colour, linewidth=3, label=kind.lower().replace("_", " "))
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set(title="Counterparty ego graph (Figure 3)", xlim=(-1.8, 1.8), ylim=(-1.4, 1.4))
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return _png(fig)
+
+
+def bipartite_chart(links: pd.DataFrame) -> bytes:
+    """Figure 4: wealth customers on the left, the internal prospects they transfer with
+    on the right (in list order), line width by weight."""
+    prospects = list(dict.fromkeys(links.sort_values(["rank", "prospect"]).prospect))
+    # each wealth customer beside the first prospect it links to: fewer crossing lines
+    wealth = list(dict.fromkeys(links.sort_values(["rank", "wealth"]).wealth))
+    fig, ax = plt.subplots(figsize=(8, max(3.5, 0.45 * max(len(wealth), len(prospects)) + 1.5)))
+    y_of = lambda names: {n: 1 - i / max(len(names) - 1, 1) for i, n in enumerate(names)}  # noqa: E731
+    left, right = y_of(wealth), y_of(prospects)
+    for (w, p), width in zip(zip(links.wealth, links.prospect), _widths(links.weight)):
+        ax.plot([0, 1], [left[w], right[p]], color=BLUE, linewidth=width, alpha=0.6, zorder=1)
+    ax.scatter([0] * len(left), list(left.values()), s=120, color=DOWN, zorder=2, label="wealth customer")
+    ax.scatter([1] * len(right), list(right.values()), s=120, color="#ef6c00", zorder=2, label="internal prospect")
+    for name, y in left.items():
+        ax.annotate(name, (0, y), xytext=(-10, 0), textcoords="offset points", ha="right", va="center", fontsize=8)
+    for name, y in right.items():
+        ax.annotate(name, (1, y), xytext=(10, 0), textcoords="offset points", ha="left", va="center", fontsize=8)
+    ax.set(title="Wealth customers and internal prospects (Figure 4)", xlim=(-0.6, 1.6), ylim=(-0.15, 1.15))
+    ax.legend(fontsize=8, loc="lower center", ncol=2)
+    ax.axis("off")
     return _png(fig)

@@ -7,19 +7,18 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib import report, report_charts, report_html
+from lib import report, report_acquisition, report_charts, report_html
 from lib.config import Config, absolute
 from lib.io import months_in, require_months, write_bytes, write_text
 from lib.logs import stage
 from lib.provenance import code_version, conf_hash
 from lib.report_html import count, money, ratio, share
 from lib.tables import (
-    CHURN_COEFFICIENTS, CHURN_MODEL_CURVES, CHURN_MODEL_METRICS, CHURN_SCORES, CHURN_SCREENING, CUSTOMER_MONTH_AUM,
-    DATA_QUALITY, PRODUCT_RECOMMENDATION, RECOMMENDER_EVAL, TIER_MIGRATION_SUMMARY,
+    ACQUISITION_SUMMARY, CHURN_COEFFICIENTS, CHURN_MODEL_CURVES, CHURN_MODEL_METRICS, CHURN_SCORES, CHURN_SCREENING,
+    COUNTERPARTY_EDGES, CUSTOMER_MONTH_AUM, DATA_QUALITY, PRODUCT_RECOMMENDATION, PROSPECT_CRITICAL, PROSPECT_EXTERNAL,
+    PROSPECT_INTERNAL, RECOMMENDER_EVAL, TIER_MIGRATION_SUMMARY,
 )
 
-GRAPHFRAMES_BLOCKED = ("the counterparty graph needs the GraphFrames JVM package, which cannot be resolved from "
-                       "the reachable Maven Central (see README, Versions)")
 MIGRATION_MONTHS = 12       # months of month-over-month migration in Figure 1
 COEFFICIENT_ROWS = 10
 RECOMMENDERS = ("PEARSON_UCF", "ALS")
@@ -136,6 +135,13 @@ def build(spark: SparkSession, conf: Config, month: str) -> tuple[str, dict[str,
     """The HTML document and its charts (file name -> PNG)."""
     charts: dict[str, bytes] = {}
     churn, scores = _churn(spark, conf, month, charts)
+    # written by the acquisition stage with its summary: present when the summary is
+    summary = _of_month(spark, conf, ACQUISITION_SUMMARY.name, month)
+    acquisition_tables = {spec.name: _rows(spark, conf, spec.name, month) if summary is not None else None
+                          for spec in (COUNTERPARTY_EDGES, PROSPECT_EXTERNAL, PROSPECT_INTERNAL, PROSPECT_CRITICAL)}
+    acquisition, graph_charts = report_acquisition.sections({**acquisition_tables, ACQUISITION_SUMMARY.name: summary},
+                                                            month, conf.report.sample_rows)
+    charts.update(graph_charts)
     sections = [
         ("Run", report_html.facts([("month", month), ("database", conf.database), ("code", code_version()),
                                    ("configuration hash", conf_hash(conf))])),
@@ -144,7 +150,7 @@ def build(spark: SparkSession, conf: Config, month: str) -> tuple[str, dict[str,
         ("Churn model (Figure 5, ROC and KS)", churn),
         ("Warning list (Table 4)", _warnings(scores, conf, month)),
         ("Product recommendations (Table 3)", _uplift(spark, conf, month)),
-        ("Counterparty ego graph (Figure 3)", report_html.missing(GRAPHFRAMES_BLOCKED)),
+        *acquisition,
         ("Data quality", _quality(spark, conf, month)),
     ]
     return report_html.page(f"Wealth customers, {month}", sections), charts

@@ -1,6 +1,7 @@
 """The one SparkSession builder used by every job and by the tests.
 
-Delta extension and catalog, the pinned JVM packages from conf, Hive support with the
+Delta extension and catalog, the pinned JVM packages from conf (GraphFrames only where
+the environment asks for it), Hive support with the
 embedded Derby metastore kept inside the warehouse (so a warehouse folder is
 self-contained), Asia/Shanghai session time zone and a checkpoint directory.
 Nothing here runs at import time.
@@ -35,9 +36,10 @@ def session_settings(conf: Config) -> dict[str, str]:
         **conf.spark.settings,
     }
     if conf.spark.jars_dir:
-        settings["spark.jars"] = ",".join(frozen_jars(conf.spark.jars_dir, conf.spark.packages))
-    elif conf.spark.packages:
-        settings["spark.jars.packages"] = ",".join(conf.spark.packages)
+        optional = (conf.spark.graphframes_package,) if conf.spark.graphframes_package else ()
+        settings["spark.jars"] = ",".join(frozen_jars(conf.spark.jars_dir, conf.packages, optional))
+    elif conf.packages:
+        settings["spark.jars.packages"] = ",".join(conf.packages)
     java_options = [f"-Dlog4j2.configurationFile={LOG4J2}"] if LOG4J2.exists() else []
     if conf.spark.embedded_metastore:
         # Derby writes its database and derby.log where told: keep both in the warehouse.

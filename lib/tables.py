@@ -307,3 +307,110 @@ RUN_MANIFEST = TableSpec("run_manifest", "One row per monthly refresh run (appen
     ("finished_at", "timestamp", "when the run ended"),
     ("stat_month", "string", "the month refreshed (partition)"),
 ))
+
+_WINDOW_FIRST = ("window_first", "string", "first month of the transfers analysed (the window ends at stat_month)")
+_FLOW_COLUMNS = (
+    ("txn_cnt", "bigint", "transfer records between the two in the window"),
+    ("txn_amt", _MONEY, "Σ TXN_AMT of those records, CNY"),
+    ("in_cnt", "bigint", "of them, into the wealth customer's accounts"),
+    ("in_amt", _MONEY, "Σ amounts into the wealth customer's accounts, CNY"),
+    ("out_cnt", "bigint", "of them, out of the wealth customer's accounts"),
+    ("out_amt", _MONEY, "Σ amounts out of the wealth customer's accounts, CNY"),
+)
+_WEIGHT = ("weight", "double", "link weight: z(txn_cnt) + z(txn_amt), each z over all links of the month's graph")
+_COUNTERPARTY_SUMS = (
+    ("cpty_txn_cnt", "bigint", "the counterparty's transfer records with all wealth customers"),
+    ("cpty_txn_amt", _MONEY, "Σ amounts of the counterparty's transfers with all wealth customers, CNY"),
+    ("cpty_weight", "double", "the counterparty's weight: z of its summed count + z of its summed amount, over all "
+                              "counterparties (a counterparty linked to several wealth customers weighs more)"),
+    ("linked_wealth_cnt", "bigint", "wealth customers linked to the counterparty"),
+    ("linked_wealth", "array<struct<cust_id:string,masked_name:string>>",
+     "the linked wealth customers (customer number, masked name), strongest link first, at most "
+     "acquisition.evidence_links"),
+    ("component_id", "string", "connected component of the graph: its smallest customer number"),
+    ("component_size", "bigint", "vertices (customers and counterparties) in the component"),
+)
+_CPTY_LABELS = (
+    ("cpty_bank_code", "string", "the counterparty's bank (PSBC = postal)"),
+    ("cpty_masked_name", "string", "the counterparty's name as on the records, masked: surname and 某"),
+    ("cpty_masked_acct", "string", "the counterparty's account number at another bank, masked: last four digits"),
+)
+COUNTERPARTY_EDGES = TableSpec("counterparty_edges", "The month's counterparty graph (SPEC §4): one row per wealth "
+                               "customer and counterparty linked by transfers in the analysis window, personal data "
+                               "masked", (
+    ("wealth_cust_id", "string", "the wealth customer (a wealth customer this month)"),
+    ("cpty_kind", "string", "OWN_ACCOUNT (the customer's own account at another bank), EXTERNAL (someone else at "
+                            "another bank) or POSTAL (a postal customer)"),
+    ("cpty_key", "string", "an account at another bank: its bank and a pseudonym of the account number (SHA-256); "
+                           "null for POSTAL"),
+    ("cpty_cust_id", "string", "a postal counterparty's customer number; null otherwise"),
+    *_CPTY_LABELS,
+    ("cpty_is_wealth", "boolean", "the counterparty is itself a wealth customer this month"),
+    *_FLOW_COLUMNS,
+    _WEIGHT,
+    ("component_id", "string", "connected component of the graph: its smallest customer number"),
+    ("component_size", "bigint", "vertices (customers and counterparties) in the component"),
+    _WINDOW_FIRST,
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+PROSPECT_EXTERNAL = TableSpec("prospect_external", "Prospects at other banks found through wealth customers' "
+                              "transfers (SPEC §4; the paper §5.3.1.1): SOLO, own accounts elsewhere, and "
+                              "MULTILATERAL, people whose transfers with wealth customers reach min_amount", (
+    ("wealth_cust_id", "string", "the wealth customer linked to the prospect"),
+    ("cpty_key", "string", "the account at another bank: its bank and a pseudonym of the account number"),
+    ("mode", "string", "SOLO (独来独往: the customer's own account elsewhere) or MULTILATERAL (多边交往: another "
+                       "person)"),
+    ("rank", "int", "place in the mode's list, 1 = first: SOLO by the customer's net outflow, MULTILATERAL by the "
+                    "counterparty's weight; the links of one prospect share it"),
+    *_CPTY_LABELS,
+    *_FLOW_COLUMNS,
+    ("net_outflow", _MONEY, "out_amt - in_amt: what left the wealth customer for this account, CNY"),
+    _WEIGHT,
+    ("cust_net_outflow", _MONEY, "SOLO: the customer's net outflow to all its own accounts at other banks, CNY"),
+    ("large_net_outflow", "boolean", "SOLO: cust_net_outflow is at least acquisition.solo_net_outflow (300,000)"),
+    *_COUNTERPARTY_SUMS,
+    *CONTACT_COLUMNS,
+    _WINDOW_FIRST,
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+PROSPECT_INTERNAL = TableSpec("prospect_internal", "Postal customers who are not wealth customers but transfer with "
+                              "wealth customers (SPEC §4; the paper §5.3.1.2, Figure 4), ranked by weight", (
+    ("wealth_cust_id", "string", "the wealth customer linked to the prospect"),
+    ("cpty_cust_id", "string", "the prospect: a postal customer, not a wealth customer this month"),
+    ("rank", "int", "place in the list by the prospect's weight, 1 = first; the links of one prospect share it"),
+    *_FLOW_COLUMNS,
+    ("net_outflow", _MONEY, "out_amt - in_amt: what went from the wealth customer to the prospect, CNY"),
+    _WEIGHT,
+    *_COUNTERPARTY_SUMS,
+    ("cpty_aum_3m", _MONEY, "the prospect's three-month average AUM, CNY"),
+    ("wealth_masked_name", "string", "the wealth customer's name, masked"),
+    *CONTACT_COLUMNS,
+    _WINDOW_FIRST,
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+PROSPECT_CRITICAL = TableSpec("prospect_critical", "Critical customers (临界客户, SPEC §4; the paper §5.3.1.3): not "
+                              "wealth now, some monthly AUM of the last 12 months at least critical_peak_aum, volatile "
+                              "assets and high growth space", (
+    ("cust_id", "string", "customer number"),
+    ("rank", "int", "place in the list by peak_aum, 1 = first"),
+    ("aum_month_avg", _MONEY, "monthly AUM this month, CNY"),
+    ("aum_3m", _MONEY, "three-month average AUM, CNY"),
+    ("peak_aum", _MONEY, "largest monthly AUM of the last 12 months, CNY"),
+    ("growth_ratio", "double", "(peak_aum - this month's AUM) / peak_aum"),
+    ("growth_space", "string", "HIGH (成长空间)"),
+    ("volatility_class", "string", "VOLATILE (资产波动性)"),
+    ("gap_to_wealth", _MONEY, "the wealth floor (tiers.platinum) - aum_3m: what would make a wealth customer, CNY"),
+    *CONTACT_COLUMNS,
+    ("stat_month", "string", STAT_MONTH_DOC),
+))
+ACQUISITION_SUMMARY = TableSpec("acquisition_summary", "The acquisition stage's month in figures, beside the paper's "
+                                "(2019, Henan): prospects per mode, the graph, the component sizes, the engine", (
+    ("measure", "string", "what is counted"),
+    ("bucket", "string", "component_size: the size range; null otherwise"),
+    ("value", "bigint", "the count this month"),
+    ("paper_value", "bigint", "the paper's figure for a whole province (null where it gives none)"),
+    ("definition", "string", "how the count is made"),
+    ("engine", "string", "graph engine: graphframes or dataframe"),
+    _WINDOW_FIRST,
+    ("stat_month", "string", STAT_MONTH_DOC),
+))

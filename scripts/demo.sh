@@ -34,6 +34,17 @@ mig = DeltaTable("warehouse/wealth.db/tier_migration_summary").to_pandas()
 print("\nstock wealth customers' tier changes, month over month:")
 print(mig.sort_values("stat_month")[["stat_month", "from_month", "stock_wealth_cnt", "upgrade_ratio",
                                      "downgrade_ratio"]].to_string(index=False))
+acq = DeltaTable("warehouse/wealth.db/acquisition_summary").to_pandas()
+acq = acq[(acq.stat_month == last) & acq.paper_value.notna()]
+print(f"\nprospects in {last} (graph engine {acq.engine.iloc[0]}, transfers of {acq.window_first.iloc[0]}..{last}), "
+      "beside the paper's province-wide figures:")
+print(acq[["measure", "value", "paper_value"]].to_string(index=False))
+ext = DeltaTable("warehouse/wealth.db/prospect_external").to_pandas()
+multi = ext[(ext.stat_month == last) & (ext["mode"] == "MULTILATERAL")].sort_values(["rank", "weight"],
+                                                                                    ascending=[True, False])
+print(f"\nthe first MULTILATERAL prospects in {last} (masked), each by its strongest link:")
+print(multi.drop_duplicates("cpty_key").head(5)[["rank", "cpty_bank_code", "cpty_masked_name", "cpty_masked_acct",
+                                                 "linked_wealth_cnt", "cpty_txn_amt", "org_name"]].to_string(index=False))
 ev = DeltaTable("warehouse/wealth.db/recommender_eval").to_pandas()
 print(f"\nrecommenders in {last}, hiding one held product of sampled wealth customers:")
 print(ev[ev.stat_month == last][["method", "evaluated_cnt", "hit_rate_at_1", "hit_rate_at_3", "precision_at_3",

@@ -2,11 +2,15 @@
 real Delta JVM package and the embedded metastore in a temporary warehouse."""
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
+from pyspark.sql import functions as F
 
-from jobs import aum, generate, ingest, tags
-
+from jobs import aum, generate, ingest, monthly, tags
 from lib.config import load_conf
+from lib.report_run import report_dir
 from lib.spark import build_session
 
 
@@ -76,3 +80,26 @@ def churn_province(conf, tmp_path_factory):
     for month in ("2019-05", "2019-06", "2019-07", "2019-09", "2019-10"):
         assert tags.main(job_args(conf, raw, "ret", "--month", month)) == 0
     return raw
+
+
+REFRESH_MONTH = "2019-11"
+REFRESHED = ("product_recommendation", "counterparty_edges", "prospect_external", "prospect_internal",
+             "prospect_critical", "acquisition_summary")
+
+
+def refreshed_of_month(spark, table):
+    return spark.table(f"ret.{table}").filter(F.col("stat_month") == REFRESH_MONTH)
+
+
+def report_folder(conf) -> Path:
+    return Path(report_dir(dataclasses.replace(conf, database="ret"), REFRESH_MONTH))
+
+
+@pytest.fixture(scope="session")
+def refreshed(spark, conf, churn_province):
+    """The churn province's monthly refresh of REFRESH_MONTH, every stage: the month's AUM
+    from the backfill before it, the REFRESHED tables it wrote (materialised), its report."""
+    backfilled = refreshed_of_month(spark, "customer_month_aum").localCheckpoint()
+    assert monthly.main(job_args(conf, churn_province, "ret", "--month", REFRESH_MONTH)) == 0
+    written = {t: refreshed_of_month(spark, t).localCheckpoint() for t in REFRESHED}
+    return backfilled, written, (report_folder(conf) / "report.html").read_text(encoding="utf-8")

@@ -38,6 +38,10 @@ def test_unknown_top_level_key_is_named(tmp_path):
     ("uplift:\n  als_rank: 6\n", "uplift.als_rank"),
     ("uplift:\n  min_score: 2\n", "uplift.min_score"),
     ("uplift:\n  k: 0\n", "uplift.k"),
+    ("graph:\n  engine: networkx\n", "graph.engine"),
+    ("graph:\n  packages: yes please\n", "graph.packages"),
+    ("acquisition:\n  window_months: 0\n", "acquisition.window_months"),
+    ("acquisition:\n  min_amount: -1\n", "acquisition.min_amount"),
     ("report:\n  sample_rows: 0\n", "report.sample_rows"),
 ])
 def test_bad_value_is_named(tmp_path, text, key):

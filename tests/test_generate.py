@@ -27,7 +27,8 @@ def frames(generated):
     tables, truth = generated
     wanted = ("T01_INDPTY_ID", "T03_AGREEMENT", "JNL_ACC_CHG")
     return {**{t: tables[t].toPandas() for t in wanted},
-            "truth": truth["customers"].toPandas(), "hubs": truth["external_hubs"].toPandas()}
+            "truth": truth["customers"].toPandas(), "hubs": truth["external_hubs"].toPandas(),
+            "own": truth["own_accounts"].toPandas()}
 
 
 def test_same_seed_same_tables_other_seed_other_tables(spark, generated):
@@ -105,6 +106,23 @@ def test_churners_drain_to_own_accounts_at_other_banks(frames):
     ratio = (per_cust["last"] / per_cust["first"]).astype(float)
     assert ratio.reindex(churners.cust_id).median() < 0.2
     assert ratio.reindex(truth[truth.segment == "WEALTH_STABLE"].cust_id).median() > 0.7
+
+
+def test_planted_outflows_go_to_own_accounts_at_other_banks(frames):
+    led, own, truth = frames["JNL_ACC_CHG"], frames["own"], frames["truth"]
+    planted = own[own.own_outflow]
+    assert set(planted.cust_id) == set(truth[truth.own_outflow].cust_id) <= set(truth[truth.segment == "WEALTH_STABLE"].cust_id)
+    assert len(planted) >= 3
+    # every debit of theirs but a closing one is a transfer to their own account at another bank
+    debits = led[led.CUST_ID.isin(planted.cust_id) & (led.DR_CR_FLAG == "D") & (led.TXN_CODE != "CLOSE")]
+    to_own = debits.merge(own, left_on=["CUST_ID", "CPTY_BANK_CODE", "CPTY_ACCT_NO"],
+                          right_on=["cust_id", "cpty_bank_code", "cpty_acct_no"])
+    assert len(debits) > 50 and len(to_own) == len(debits) and (to_own.CPTY_BANK_CODE != "PSBC").all()
+    # so more leaves for their own accounts than comes back: a net outflow over the six months
+    mine = led.merge(own, left_on=["CUST_ID", "CPTY_BANK_CODE", "CPTY_ACCT_NO"],
+                     right_on=["cust_id", "cpty_bank_code", "cpty_acct_no"])
+    net = mine.TXN_AMT.where(mine.DR_CR_FLAG == "D", -mine.TXN_AMT).groupby(mine.CUST_ID).sum()
+    assert (net.reindex(planted.cust_id) > 0).all()
 
 
 def test_prospect_hubs_link_several_wealth_customers(frames):

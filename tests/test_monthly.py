@@ -5,9 +5,7 @@ their versions, and a re-run completes it with the same results."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 import re
-from pathlib import Path
 
 import matplotlib.image
 import pytest
@@ -18,28 +16,12 @@ from pyspark.sql import functions as F
 from jobs import monthly
 from lib import monthly as monthly_lib
 from lib.io import table_version
-from lib.report_run import report_dir
-from tests.conftest import job_args
+from tests.conftest import REFRESH_MONTH as MONTH
+from tests.conftest import job_args, refreshed_of_month as of_month, report_folder
 
-MONTH = "2019-11"
 GOLD = ("customer_month_aum", "tier_migration", "customer_tags", "tag_coverage", "product_recommendation",
-        "recommender_eval", "churn_features", "churn_scores", "churn_model_metrics", "data_quality")
-
-
-def of_month(spark, table):
-    return spark.table(f"ret.{table}").filter(F.col("stat_month") == MONTH)
-
-
-def report_folder(conf) -> Path:
-    return Path(report_dir(dataclasses.replace(conf, database="ret"), MONTH))
-
-
-@pytest.fixture(scope="module")
-def refreshed(spark, conf, churn_province):
-    backfilled = of_month(spark, "customer_month_aum").localCheckpoint()
-    assert monthly.main(job_args(conf, churn_province, "ret", "--month", MONTH)) == 0
-    return (backfilled, of_month(spark, "product_recommendation").localCheckpoint(),
-            (report_folder(conf) / "report.html").read_text(encoding="utf-8"))
+        "recommender_eval", "churn_features", "churn_scores", "churn_model_metrics", "data_quality",
+        "counterparty_edges", "prospect_external", "prospect_internal", "prospect_critical", "acquisition_summary")
 
 
 def runs(spark):
@@ -51,10 +33,11 @@ def test_run_is_recorded_in_the_manifest(spark, refreshed):
     assert run.status == "SUCCEEDED" and run.failed_stage is None
     assert [s.stage for s in run.stages] == [name for name, _ in monthly_lib.STAGES]
     status = {s.stage: s for s in run.stages}
-    assert status["acquisition"].status == "SKIPPED" and "GraphFrames" in status["acquisition"].note
+    assert status["acquisition"].note == "graph engine dataframe; transfers of 2019-03..2019-11"
     # the retention labels 2019-07 and trains out of time on 2019-08: tagged on the way
     assert status["tags"].note == "also tagged 2019-08 for the retention stage"
-    assert all(status[s].status == "DONE" for s in ("ingest", "aum", "tags", "uplift", "retention", "report"))
+    assert all(status[s].status == "DONE" for s in ("ingest", "aum", "tags", "acquisition", "uplift", "retention",
+                                                     "report"))
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{7,}", run.code_version) and re.fullmatch(r"[0-9a-f]{16}",
                                                                                             run.conf_hash)
     assert {"jnl_acc_chg", "t01_indpty_id"} <= set(run.input_versions)
@@ -75,7 +58,7 @@ def test_incremental_aum_equals_the_backfill(spark, refreshed):
 
 def test_failed_stage_stops_the_run_and_a_rerun_completes_it(spark, conf, churn_province, refreshed, monkeypatch,
                                                             caplog):
-    _, recommended, first_report = refreshed
+    _, written, first_report = refreshed
     version = table_version(spark, "ret.product_recommendation")
 
     def broken(*_):
@@ -91,8 +74,8 @@ def test_failed_stage_stops_the_run_and_a_rerun_completes_it(spark, conf, churn_
     monkeypatch.undo()
     assert monthly.main(job_args(conf, churn_province, "ret", "--month", MONTH)) == 0
     assert runs(spark)[-1].status == "SUCCEEDED"
-    assert_df_equality(of_month(spark, "product_recommendation"), recommended, ignore_row_order=True,
-                       ignore_metadata=True)
+    for table, before in written.items():     # the re-run writes the same rows, the prospect lists included
+        assert_df_equality(of_month(spark, table), before, ignore_row_order=True, ignore_metadata=True)
     assert (report_folder(conf) / "report.html").read_text(encoding="utf-8") == first_report
     # what the two runs logged carries no personal data
     ids, names, accounts = personal_values(spark, "ret")
@@ -113,13 +96,24 @@ def test_report_shows_the_months_figures_as_an_independent_reader_sees_them(spar
     auc = DeltaTable(f"{gold}/churn_model_metrics").to_pandas(filters=month).set_index("eval_set").auc
     assert f"HOLDOUT</td><td>{MONTH[:5]}" in html and f'<td class="num">{auc["HOLDOUT"]:.3f}</td>' in html
     for title in ("Wealth tiers", "Tier migration (Figure 1)", "Churn model (Figure 5, ROC and KS)",
-                  "Warning list (Table 4)", "Product recommendations (Table 3)", "Data quality"):
+                  "Warning list (Table 4)", "Product recommendations (Table 3)", "Acquisition (§5.3.1)",
+                  "Counterparty ego graph (Figure 3)", "Internal prospects (Figure 4)", "Data quality"):
         assert f"<h2>{title}</h2>" in html
-    assert "Not available: the counterparty graph needs the GraphFrames JVM package" in html
+    assert "Not available" not in html
+    summary = DeltaTable(f"{gold}/acquisition_summary").to_pandas(filters=month).set_index("measure")
+    for measure in ("solo_customers", "multilateral_counterparties", "internal_prospects", "critical_customers"):
+        value, paper = summary.value[measure], int(summary.paper_value[measure])
+        assert value > 0 and f'<td>{measure}</td><td class="num">{value:,}</td><td class="num">{paper:,}</td>' in html
+    # the ego graph's centre is the wealth customer most strongly linked to the first MULTILATERAL prospect
+    external = DeltaTable(f"{gold}/prospect_external").to_pandas(filters=month)
+    first = external[(external["mode"] == "MULTILATERAL") & (external["rank"] == 1)]
+    centre = first.sort_values(["weight", "wealth_cust_id"], ascending=[False, True]).wealth_cust_id.iloc[0]
+    assert f"Wealth customer A{centre} and its" in html
     # each chart is written beside the page, embedded in it, and draws something
     embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     pngs = sorted(report_folder(conf).glob("*.png"))
-    assert [p.name for p in pngs] == ["churn_by_volatility.png", "migration.png", "roc_ks.png", "tiers.png"]
+    assert [p.name for p in pngs] == ["churn_by_volatility.png", "ego_graph.png", "internal_prospects.png",
+                                      "migration.png", "roc_ks.png", "tiers.png"]
     assert sorted(base64.b64decode(e) for e in embedded) == sorted(p.read_bytes() for p in pngs)
     assert all(matplotlib.image.imread(p).std() > 0.05 for p in pngs)
     ids, names, accounts = personal_values(spark, "ret")
@@ -136,10 +130,16 @@ def personal_values(spark, db):
 
 
 def string_values(df):
-    """Every string (and string-array element) of a table, as one column `v`."""
-    parts = [F.col(f.name) for f in df.schema.fields if f.dataType.simpleString() == "string"]
-    parts += [F.explode_outer(F.col(f.name)) for f in df.schema.fields if f.dataType.simpleString() == "array<string>"]
-    single = [df.select(p.alias("v")) for p in parts]
+    """Every string of a table (also inside arrays, and string fields of structs inside
+    arrays), as one column `v`."""
+    types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
+    single = [df.select(F.col(c).alias("v")) for c, t in types.items() if t == "string"]
+    single += [df.select(F.explode_outer(c).alias("v")) for c, t in types.items() if t == "array<string>"]
+    for c, t in types.items():
+        if t.startswith("array<struct<"):
+            items = df.select(F.explode_outer(c).alias("e"))
+            single += [items.select(F.col("e")[f.name].alias("v")) for f in df.schema[c].dataType.elementType.fields
+                       if f.dataType.simpleString() == "string"]
     out = single[0]
     for s in single[1:]:
         out = out.unionByName(s)

@@ -8,7 +8,7 @@ from lib.io import delete_path
 from lib.logs import stage
 from lib.schemas import SOURCE_TABLES
 from lib.synth import badrows
-from lib.synth.ledger import external_hubs, holdings, ledger
+from lib.synth.ledger import external_hubs, holdings, ledger, own_accounts
 from lib.synth.province import GenParams, agreements, branches, customers, relations, with_products
 
 
@@ -33,8 +33,9 @@ def province(spark: SparkSession, p: GenParams) -> tuple[dict[str, DataFrame], d
                                  F.when(F.col("churn_k").isNotNull(),
                                         F.date_format(F.add_months(F.lit(p.first_day), F.col("churn_k")), "yyyy-MM"))
                                  .alias("churn_month"),
-                                 *[c for c in cust.columns if c.startswith("has_")]),
+                                 "own_outflow", *[c for c in cust.columns if c.startswith("has_")]),
         "external_hubs": external_hubs(spark, p),
+        "own_accounts": own_accounts(cust, p),
     }
     return tables, truth
 

@@ -86,6 +86,14 @@ def external_hubs(spark, p: GenParams) -> DataFrame:
         hub["name"].alias("cpty_name"))
 
 
+def own_accounts(cust: DataFrame, p: GenParams) -> DataFrame:
+    """Each customer's own account at another bank (where its OWN transfers go), and
+    whether it planted a large outflow to it (own_outflow)."""
+    own = external_party(p.seed, F.concat(F.lit("own"), F.col("CUST_ID")), F.col("CUST_NAME"))
+    return cust.select(F.col("CUST_ID").alias("cust_id"), own["bank"].alias("cpty_bank_code"),
+                       own["acct"].alias("cpty_acct_no"), "own_outflow")
+
+
 def _counterparty(p: GenParams, outflow_to_own: Column) -> Column:
     """Who is on the other side of a transfer (a struct of the four CPTY_ columns)."""
     s, key = p.seed, F.col("TXN_ID")
@@ -124,8 +132,9 @@ def ledger(deposits: DataFrame, p: GenParams) -> DataFrame:
     flag = F.when(F.col("kind") == "CLOSE", "D").when(credit, "C").otherwise("D")
     draining = ((F.col("segment") == "CHURNER") & (month_index(p, F.col("day")) >= F.col("churn_k") - 2)
                 & (flag == "D"))
+    to_own = draining | (F.col("own_outflow") & (flag == "D"))
     code = (F.when(F.col("kind") != "MOVE", F.col("kind"))
-            .when(draining, "TRANSFER_OUT")
+            .when(to_own, "TRANSFER_OUT")
             .when(flag == "C", below(u("code"), ("TRANSFER_IN", 0.45), ("DEPOSIT", 0.4), ("INTEREST", 0.05),
                                      ("REDEEM", 0.1)))
             .otherwise(below(u("code"), ("TRANSFER_OUT", 0.45), ("WITHDRAW", 0.4), ("PURCHASE", 0.15))))
@@ -137,7 +146,7 @@ def ledger(deposits: DataFrame, p: GenParams) -> DataFrame:
                .when(F.col("TXN_CODE") == "INTEREST", "BATCH")
                .otherwise("COUNTER"))
     out = (ev.withColumn("DR_CR_FLAG", flag).withColumn("TXN_CODE", code)
-           .withColumn("cpty", F.when(F.col("TXN_CODE").startswith("TRANSFER"), _counterparty(p, draining))))
+           .withColumn("cpty", F.when(F.col("TXN_CODE").startswith("TRANSFER"), _counterparty(p, to_own))))
     ts = F.timestamp_seconds(F.unix_timestamp(F.col("day").cast("timestamp")) + 8 * 3600 + F.col("seq") * 120)
     return out.select(
         "TXN_ID", F.col("day").alias("TXN_DT"), ts.alias("TXN_TS"), F.col("seq").alias("TXN_SEQ"), "AGMT_ID",

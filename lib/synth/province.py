@@ -9,6 +9,10 @@ window (the trajectory: a factor per month applied to its base assets):
   CRITICAL   below the wealth line now, over it in alternate months earlier
   HUB        an ordinary postal customer many wealth customers transfer to
   MASS       everybody else
+
+A quarter of the WEALTH_STABLE customers (`own_outflow`) send every debit to their own
+account at another bank while their balances hold: the paper's SOLO customers with a
+large net outflow.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ SEGMENT_SHARES = (("WEALTH_STABLE", 0.012), ("WEALTH_GROWTH", 0.004), ("WEALTH_D
                   ("MASS", 1.0))
 WEALTH_SEGMENTS = ("WEALTH_STABLE", "WEALTH_GROWTH", "WEALTH_DECLINING", "WEALTH_VOLATILE", "CHURNER")
 HUB_STRIDE, HUB_OFFSET = 500, 7        # customer n is an internal hub when n % 500 == 7
+OWN_OUTFLOW_SHARE = 0.25               # of WEALTH_STABLE customers
 CUSTOMERS_PER_BRANCH = 2500
 PRODUCTS = DEPOSIT_PRODUCTS + HOLDING_PRODUCTS + SERVICE_PRODUCTS    # index = AGMT_ID suffix
 DEPOSIT_WEIGHTS = {"DEMAND_DEPOSIT": 1.0, "TIME_DEPOSIT": 1.5, "LARGE_CD": 3.0, "AGREEMENT_DEPOSIT": 2.0}
@@ -118,10 +123,11 @@ def customers(spark: SparkSession, p: GenParams) -> DataFrame:
     churn_k = F.when(segment == "CHURNER",
                      F.least(F.lit(5) + F.floor(u("churn") * max(p.months - 5, 1)).cast("int"), F.lit(p.months - 1)))
     org = F.concat(F.lit("41"), F.lpad(F.floor(u("org") * p.branches).cast("string"), 4, "0"))
+    own_outflow = (segment == "WEALTH_STABLE") & (u("own_outflow") < OWN_OUTFLOW_SHARE)
     return (spark.range(p.customers, numPartitions=p.partitions)
             .select(n.alias("n"), people.cust_id(n).alias("CUST_ID"), segment.alias("segment"),
                     base.alias("base"), profile.alias("profile"), churn_k.alias("churn_k"),
-                    u("phase").alias("phase"), birth.alias("BIRTH_DT"), gender.alias("GENDER"),
+                    u("phase").alias("phase"), own_outflow.alias("own_outflow"), birth.alias("BIRTH_DT"), gender.alias("GENDER"),
                     open_dt.alias("OPEN_DT"), org.alias("OPEN_ORG_ID"),
                     people.person_name(s, n).alias("CUST_NAME"),
                     pick(people.OCCUPATIONS, u("occupation")).alias("OCCUPATION"))
@@ -195,7 +201,7 @@ def agreements(cust: DataFrame, p: GenParams) -> DataFrame:
     out = rows.select(
         agmt.alias("AGMT_ID"), "CUST_ID", F.col("a.prod").alias("PROD_TYPE"), F.col("a.class").alias("class"),
         level.alias("level"), open_dt.alias("OPEN_DT"), F.col("OPEN_ORG_ID").alias("ORG_ID"),
-        "n", "segment", "churn_k", "phase", "CUST_NAME", "has_mobile_banking", "base")
+        "n", "segment", "churn_k", "phase", "own_outflow", "CUST_NAME", "has_mobile_banking", "base")
     return out.withColumn("CLOSE_DT", _close_date(p)).withColumn(
         "STATUS", F.when(F.col("CLOSE_DT").isNull(), "ACTIVE").otherwise("CLOSED"))
 
