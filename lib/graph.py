@@ -158,12 +158,12 @@ def _star_components(graph: Graph) -> DataFrame:
     2014), which turns every component into a star around its smallest vertex in
     O(log² n) rounds.
 
-    The rounds run on 64-bit hashes of the ids (narrow rows, no sort to number them), once
-    the hashes are checked to be distinct; each component is then named by its smallest
-    id. Each step maps every edge row to exactly one row, so a round that leaves every row
-    as it was has reached the fixed point, which is a forest of stars: the test needs no
-    shuffle."""
-    vertices = _checkpoint(graph.vertices.select("id"))
+    The rounds order vertices by 64-bit hashes of their ids (narrow rows, no sort to number
+    them), once the hashes are checked to be distinct; each component is then named by its
+    smallest id. Each step maps every edge row to exactly one row, so a round that leaves
+    every row as it was has reached the fixed point, which is a forest of stars: that test
+    reads a flag and needs no shuffle."""
+    vertices = _checkpoint(graph.vertices.select("id").distinct())
     seed = next((s for s in HASH_SEEDS if _hashes_distinct(vertices, s)), None)
     if seed is None:
         raise GraphEngineError(f"vertex ids collide under 64-bit hashes with seeds {HASH_SEEDS}")

@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from lib import graph
 from lib.config import load_conf
 from lib.graph import GraphEngineError, edge, msg, src
+from lib.jars import FrozenJarsError, frozen_jars
 from lib.spark import session_settings
 
 
@@ -122,3 +123,14 @@ def test_graphframes_package_is_asked_for_only_where_the_environment_wants_it():
     assert local.packages == local.spark.packages
     assert cluster.packages == (*cluster.spark.packages, pinned)
     assert session_settings(cluster)["spark.jars.packages"].split(",") == list(cluster.packages)
+
+
+def test_frozen_jars_may_hold_graphframes_beside_the_pinned_packages(tmp_path):
+    (tmp_path / "delta.jar").write_bytes(b"")
+    pinned, graphframes = ("io.delta:delta-spark_4.1_2.13:4.4.0",), "io.graphframes:graphframes-spark4_2.13:0.12.2"
+    (tmp_path / "MANIFEST").write_text(f"{pinned[0]}\n{graphframes}\n", encoding="utf-8")
+    # a folder frozen where graph.packages was true serves a conf that does not ask for GraphFrames
+    assert frozen_jars(str(tmp_path), pinned, optional=(graphframes,)) == [str(tmp_path / "delta.jar")]
+    # but not one that pins something else beside it
+    with pytest.raises(FrozenJarsError, match="holds jars for"):
+        frozen_jars(str(tmp_path), pinned)
