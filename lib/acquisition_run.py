@@ -125,8 +125,8 @@ def run_acquisition(spark: SparkSession, conf: Config, month: str, log) -> str:
     # transform and load: critical customers need no graph
     with stage(log, f"critical customers {month}") as st:
         critical = A.critical_customers(tags, aum, settings.critical_peak_aum, conf.tiers.platinum)
-        critical = _checkpoint(critical.join(people, "cust_id", how="left").withColumn("stat_month", F.lit(month)))
-        st.rows_out = replace_months(spark, critical, conf.database, PROSPECT_CRITICAL, [month])
+        critical = critical.join(people, "cust_id", how="left").withColumn("stat_month", F.lit(month))
+        st.rows_out = critical_rows = replace_months(spark, critical, conf.database, PROSPECT_CRITICAL, [month])
     with stage(log, f"counterparty graph {month} ({engine})") as st:
         wealth = aum.filter(F.col("is_wealth")).select("cust_id").join(customers.select("cust_id", "cust_name"),
                                                                        "cust_id", how="left")
@@ -152,7 +152,7 @@ def run_acquisition(spark: SparkSession, conf: Config, month: str, log) -> str:
                                          conf.database, spec, [month])
                           for df, spec in ((external, PROSPECT_EXTERNAL), (internal, PROSPECT_INTERNAL)))
     with stage(log, f"acquisition summary {month}"):
-        counts = {**_counts(links, linked, external, internal, found, wealth), "critical_customers": critical.count()}
+        counts = {**_counts(links, linked, external, internal, found, wealth), "critical_customers": critical_rows}
         rows = _summary_rows(counts, A.component_sizes(found["components"]), engine, months[0], month)
         replace_months(spark, rows_frame(spark, ACQUISITION_SUMMARY, rows), conf.database, ACQUISITION_SUMMARY, [month])
     log.info("acquisition %s: %s", month, ", ".join(f"{m} {counts[m]:,}" for m in PAPER))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up (if needed), generate a demo province and run the monthly refresh over all its
-# months in local mode (ingest, AUM, tags, uplift, retention, report; acquisition waits on
-# GraphFrames), then print a summary and where the last month's HTML report is. Raw data
+# months in local mode (ingest, AUM, tags, acquisition, uplift, retention, report), then
+# print a summary and where the last month's HTML report is. Raw data
 # lands in data/raw, the Delta warehouse in warehouse/, the reports in warehouse/_reports/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
