@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from lib.cli import conf_from_args, job_parser, month_arg
+from lib.cli import conf_or_exit, job_parser, month_arg
 from lib.config import absolute
 from lib.logs import get_logger, run_job
 from lib.spark import spark_session
@@ -26,10 +26,11 @@ def parser():
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
     if not 1 <= args.customers <= 10_000_000 or not 1 <= args.months <= 120 or not 0 <= args.bad_rate < 0.5:
-        parser().error("need 1 <= --customers <= 10,000,000, 1 <= --months <= 120, 0 <= --bad-rate < 0.5")
-    conf = conf_from_args(args)
+        cli.error("need 1 <= --customers <= 10,000,000, 1 <= --months <= 120, 0 <= --bad-rate < 0.5")
+    conf = conf_or_exit(cli, args)
     params = GenParams(args.customers, args.months, args.start_month, args.seed, args.bad_rate)
     root = absolute(conf.paths.raw_root)
 

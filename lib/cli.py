@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from lib.config import SOURCE_FORMATS, Config, load_conf
+from lib.config import SOURCE_FORMATS, Config, ConfigError, load_conf
 from lib.logs import get_logger, run_job
 from lib.spark import spark_session
 
@@ -58,6 +58,15 @@ def conf_from_args(args: argparse.Namespace) -> Config:
     })
 
 
+def conf_or_exit(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Config:
+    """The run's conf; a missing or invalid one ends the program before Spark starts, with
+    exit code 2 and one line naming the file and the key (as scripts/submit.sh does)."""
+    try:
+        return conf_from_args(args)
+    except ConfigError as err:
+        parser.exit(2, f"{parser.prog}: {err}\n")
+
+
 def run_month_job(job: str, description: str, run, argv=None, extra_flags=None) -> int:
     """Parse the common flags (and `extra_flags(parser)`), load the conf (failing before
     Spark starts), then call run(spark, conf, args, log) in a session; 0 on success, 1 with
@@ -66,7 +75,7 @@ def run_month_job(job: str, description: str, run, argv=None, extra_flags=None) 
     if extra_flags:
         extra_flags(parser)
     args = parser.parse_args(argv)
-    conf = conf_from_args(args)
+    conf = conf_or_exit(parser, args)
     log = get_logger(job)
 
     def body() -> None:

@@ -65,12 +65,12 @@ def freeze(packages: tuple[str, ...], settings: dict[str, str], folder: Path) ->
 
 
 def main(argv=None) -> int:
-    from lib.cli import conf_from_args, job_parser
+    from lib.cli import conf_or_exit, job_parser
 
     parser = job_parser("freeze_jars", __doc__.split("\n\n")[1], needs_month=False)
     parser.add_argument("folder", type=Path, help="where to put the jars")
     args, _ = parser.parse_known_args(argv)     # a job's other flags (the Thrift Server's) are ignored
-    conf = conf_from_args(args)
+    conf = conf_or_exit(parser, args)
     copies = freeze(conf.packages, dict(conf.spark.settings), args.folder)
     print(f"froze {len(copies)} jars for {', '.join(conf.packages)} in {args.folder.absolute()}")
     return 0

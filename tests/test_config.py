@@ -1,6 +1,11 @@
 """Configuration fails before Spark starts, naming the key or value that is wrong."""
 from __future__ import annotations
 
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from lib.cli import job_parser
@@ -73,3 +78,26 @@ def test_article_preset_over_an_environment():
     assert conf.spark.master == load_conf("local").spark.master
     with pytest.raises(ConfigError, match="unknown preset 'x'.*known: article_monthly"):
         load_conf("local", preset="x")
+
+
+JOBS = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "jobs").glob("*.py") if p.stem != "__init__")
+
+
+@pytest.mark.parametrize("job", JOBS)
+@pytest.mark.parametrize("flags, reason", [
+    (["--env", "prod"], "unknown environment 'prod': no "),
+    (["--database", "x;y"], "bad value for 'database': 'x;y' is not a lower_snake_case name"),
+])
+def test_a_missing_or_invalid_conf_exits_2_with_one_line_before_spark(job, flags, reason, capsys):
+    with pytest.raises(SystemExit) as ended:
+        importlib.import_module(f"jobs.{job}").main(["--month", "2019-01", *flags])
+    err = capsys.readouterr().err
+    assert ended.value.code == 2 and err.startswith(f"jobs/{job}.py: ") and reason in err
+    assert err.count("\n") == 1
+
+
+def test_a_job_run_as_a_module_with_an_unknown_env_exits_2():
+    run = subprocess.run([sys.executable, "-m", "jobs.ingest", "--month", "2019-01", "--env", "prod"],
+                         cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, check=False)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.splitlines() == [run.stderr.strip()] and "unknown environment 'prod'" in run.stderr
