@@ -36,6 +36,12 @@ def mask_address(col: Column) -> Column:
     return F.when(col.isNotNull(), F.concat(F.substring(col, 1, 6), F.lit("…")))
 
 
+def mask_digits(col: Column) -> Column:
+    """Every digit starred, the rest kept (a delivered date keeps its shape: ****/**/**).
+    For a birth date beside a masked ID number, whose stars are that birth date."""
+    return F.regexp_replace(col, r"[0-9]", "*")
+
+
 def pseudonym(col: Column) -> Column:
     """A stable key for a value that must not be shown (an account at another bank): the
     first 96 bits of its SHA-256 as 24 letters a-p (hex with its digits moved to g-p, so no
@@ -44,5 +50,6 @@ def pseudonym(col: Column) -> Column:
     return F.translate(F.substring(F.sha2(col, 256), 1, 24), "0123456789", "ghijklmnop")
 
 
-MASKS = {"id_no": mask_id_no, "name": mask_name, "account": mask_account, "address": mask_address}
+MASKS = {"id_no": mask_id_no, "name": mask_name, "account": mask_account, "address": mask_address,
+         "digits": mask_digits}
 

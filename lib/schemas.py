@@ -70,4 +70,5 @@ SOURCE_TABLES: dict[str, StructType] = {
 PERSONAL_COLUMNS = {
     "ID_NO": "id_no", "CUST_NAME": "name", "ADDRESS": "address",
     "CPTY_NAME": "name", "CPTY_ACCT_NO": "account", "AGMT_ID": "account",
+    "BIRTH_DT": "digits",       # in clear it would give back the digits an ID number's mask stars
 }

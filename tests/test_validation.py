@@ -129,13 +129,19 @@ def test_dimension_rules(spark):
 
 
 def test_rows_in_equals_clean_plus_quarantined_and_quarantine_is_masked(spark):
-    frames = dims(spark, T01_INDPTY_ID=[{"CUST_ID": "0000000003", "GENDER": "X",
-                                         "CUST_NAME": "顾小明", "ID_NO": "410425199001010567"}])
+    frames = dims(spark, T01_INDPTY_ID=[
+        {"CUST_ID": "0000000003", "GENDER": "X", "CUST_NAME": "顾小明", "ID_NO": "410425199001010567"},
+        {"CUST_ID": "0000000004", "BIRTH_DT": "1985/03/07", "ID_NO": "410425198503070012"}])
     v = validate_month(frames.__getitem__, "2019-01", QUALITY, None)["T01_INDPTY_ID"]
-    assert v.flagged.count() == v.clean.count() + v.bad.count() == 3
-    row = quarantine_rows(v).collect()[0]
-    assert (row.rule, row.cust_name, row.id_no, row.cust_id) == (
-        "bad_code", "顾某", "410425********0567", "0000000003")
+    assert v.flagged.count() == v.clean.count() + v.bad.count() == 4
+    rows = {r.cust_id: r for r in quarantine_rows(v).collect()}
+    assert (rows["0000000003"].rule, rows["0000000003"].cust_name, rows["0000000003"].id_no,
+            rows["0000000003"].birth_dt) == ("bad_code", "顾某", "410425********0567", "****-**-**")
+    # a malformed birth date keeps its shape, so the engineer still sees what was wrong with it
+    assert (rows["0000000004"].rule, rows["0000000004"].birth_dt) == ("unparseable", "****/**/**")
+    # no quarantined row gives back the birth-date digits its masked ID number stars
+    for cust_id, starred in (("0000000003", "19900101"), ("0000000004", "19850307")):
+        assert not [v for v in rows[cust_id].asDict().values() if v and starred in v.replace("-", "").replace("/", "")]
 
 
 def test_missing_contract_column_fails_with_its_name(spark):
