@@ -1,5 +1,6 @@
 """Progress logs: stage, rows in/out, seconds. Never personal data: callers log counts,
-table names, months and rule names only."""
+table names, months and rule names only, and every record is scrubbed on its way out
+(an error's text can quote row values)."""
 from __future__ import annotations
 
 import logging
@@ -8,11 +9,26 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
+from lib.privacy import scrub
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class Scrubbed(logging.Filter):
+    """A record's message and traceback with possible personal data masked (lib.privacy.scrub),
+    for every handler it reaches."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+        return True
 
 
 def get_logger(job: str) -> logging.Logger:
     logger = logging.getLogger(f"wealth.{job}")
+    if not any(isinstance(f, Scrubbed) for f in logger.filters):
+        logger.addFilter(Scrubbed())
     if not logging.getLogger("wealth").handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(FORMAT))

@@ -4,6 +4,8 @@ Column expressions only, so masking runs inside Spark and no clear value reaches
 """
 from __future__ import annotations
 
+import re
+
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
@@ -48,6 +50,21 @@ def pseudonym(col: Column) -> Column:
     run of digits in it can pass for an ID or account number). Joins and counts work on it;
     the clear value stays in the silver zone."""
     return F.translate(F.substring(F.sha2(col, 256), 1, 24), "0123456789", "ghijklmnop")
+
+
+_ID_NUMBER = re.compile(r"\b(\d{6})\d{8}(\d{3}[\dXx])\b")
+_ACCOUNT = re.compile(r"\b[A-Za-z]{0,3}\d{4,}(\d{4})\b")      # 8 digits or more, a short prefix allowed
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def scrub(text: str) -> str:
+    """Free text (an error message, a log line) with what could be personal data masked
+    the way the tables mask it: ID numbers, account-like runs of 8 or more digits (last
+    four kept) and runs of Chinese characters, which may be names (first character and 某).
+    Spark's error texts can quote row values; nothing here knows which ones."""
+    text = _ID_NUMBER.sub(lambda m: m[1] + "*" * 8 + m[2], text)
+    text = _ACCOUNT.sub(lambda m: "****" + m[1], text)
+    return _CJK_RUN.sub(lambda m: m[0][0] + "某", text)
 
 
 MASKS = {"id_no": mask_id_no, "name": mask_name, "account": mask_account, "address": mask_address,
