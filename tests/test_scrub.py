@@ -12,7 +12,8 @@ from lib import monthly
 from lib.logs import get_logger
 from lib.privacy import scrub
 
-CLEAR = "Cannot cast '410425199001010567' in row (A410000067600, 邓娜洋, 41042519900101056X) at 2019-01-01, commit 5cd6672"
+CLEAR = ("Cannot cast '410425199001010567' in row (A410000067600, 邓娜洋, 41042519900101056X) at 2019-01-01, "
+         "commit 5cd6672")
 
 
 def test_scrub_masks_ids_accounts_and_names_and_keeps_the_rest():
