@@ -53,6 +53,7 @@ class SparkConf:
 class Quality:
     max_bad_share: float = 0.05
     max_amount: float = 1e10
+    min_volume_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -313,9 +314,10 @@ def _validate(conf: Config, source: str) -> None:
     for key in ("min_amount", "solo_net_outflow", "critical_peak_aum"):
         if not _number(getattr(a, key)) or getattr(a, key) <= 0:
             fail(f"acquisition.{key}", f"{getattr(a, key)!r} is not a positive amount")
-    share = conf.quality.max_bad_share
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
-        fail("quality.max_bad_share", f"{share!r} is not a share between 0 and 1")
+    for key in ("max_bad_share", "min_volume_share"):
+        share = getattr(conf.quality, key)
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            fail(f"quality.{key}", f"{share!r} is not a share between 0 and 1")
     t = conf.tiers
     if not all(_number(v) for v in (t.platinum, t.diamond, t.private)) or not 0 < t.platinum < t.diamond < t.private:
         fail("tiers", f"need 0 < platinum < diamond < private, got {t.platinum}, {t.diamond}, {t.private}")

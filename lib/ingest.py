@@ -128,6 +128,26 @@ def check_limits(counts: list[dict], max_bad_share: float) -> None:
         raise QualityError("bad-row share over the limit, nothing published: " + "; ".join(over))
 
 
+def month_volumes(rows: list[dict], month: str) -> dict[str, int]:
+    """rows_in of each source table for `month` (0 when a table gave none), from data_quality rows."""
+    found = {r["table_name"]: r["rows_in"] for r in rows if r["stat_month"] == month}
+    return {table: found.get(table, 0) for table in INGEST_ORDER}
+
+
+def check_volumes(volumes: dict[str, int], month: str, previous: dict[str, int] | None, previous_month: str,
+                  min_share: float) -> None:
+    """Raise QualityError naming every table whose extract for `month` is empty, or smaller
+    than `min_share` of the previous month's (when that month was ingested): a truncated
+    delivery would otherwise publish as a quiet month."""
+    problems = [f"{table} has no rows for {month} (an empty extract)" for table, n in volumes.items() if n == 0]
+    problems += [f"{table} has {n:,} rows for {month}, {n / previous[table]:.1%} of {previous_month}'s "
+                 f"{previous[table]:,} (quality.min_volume_share {min_share:.0%})"
+                 for table, n in volumes.items() if n and previous and previous.get(table)
+                 and n < min_share * previous[table]]
+    if problems:
+        raise QualityError("source volume check failed, nothing published: " + "; ".join(problems))
+
+
 def silver_rows(v: Validated) -> DataFrame:
     return v.clean.select(*[F.col(f.name).alias(f.name.lower()) for f in SOURCE_TABLES[v.table]
                             if f.name != "STAT_MONTH"], "stat_month")
@@ -184,6 +204,8 @@ def run_ingest(spark: SparkSession, conf: Config, month: str, log) -> list[dict]
         log.info("%s: rows_in=%s rows_bad=%s", table,
                  sum({r["stat_month"]: r["rows_in"] for r in mine}.values()), sum(r["rows_bad"] for r in mine))
     try:
+        check_volumes(month_volumes(rows, month), month, previous_volumes(spark, conf, month), add_months(month, -1),
+                      conf.quality.min_volume_share)
         check_limits(rows, conf.quality.max_bad_share)
         with stage(log, f"publish {month}"):
             publish(spark, conf, month, validated, counts, prior)
@@ -191,6 +213,15 @@ def run_ingest(spark: SparkSession, conf: Config, month: str, log) -> list[dict]
         for v in validated.values():
             v.flagged.unpersist()
     return rows
+
+
+def previous_volumes(spark: SparkSession, conf: Config, month: str) -> dict[str, int] | None:
+    """The previous month's rows_in per source table, if that month was ingested."""
+    name, previous = conf.table(DATA_QUALITY.name), add_months(month, -1)
+    if previous not in months_in(spark, name):
+        return None
+    rows = spark.table(name).filter(F.col("stat_month") == previous).collect()   # bounded: tables x rules
+    return month_volumes([r.asDict() for r in rows], previous)
 
 
 def read_prior_chain(spark: SparkSession, conf: Config, month: str) -> DataFrame | None:

@@ -37,6 +37,7 @@ def test_unknown_top_level_key_is_named(tmp_path):
 
 @pytest.mark.parametrize("text, key", [
     ("quality:\n  max_bad_share: 1.5\n", "quality.max_bad_share"),
+    ("quality:\n  min_volume_share: -0.1\n", "quality.min_volume_share"),
     ("source:\n  format: xlsx\n", "source.format"),
     ("database: Wealth-DB\n", "database"),
     ("spark:\n  packages: [io.delta]\n", "spark.packages"),

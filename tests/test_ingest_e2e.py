@@ -13,6 +13,7 @@ from jobs import generate, ingest
 from tests.conftest import E2E_MONTHS as MONTHS, job_args as args
 from lib.ingest import QualityError, run_ingest
 from lib.synth.badrows import DIMENSION_MONTH
+from tests.rows import DEFAULTS, raw_rows
 
 
 def injected(spark, raw, months):
@@ -79,3 +80,42 @@ def test_bad_share_over_limit_fails_and_publishes_nothing(spark, conf, parquet_p
 def test_missing_source_table_is_a_clear_failure(conf, tmp_path, caplog):
     assert ingest.main(args(conf, tmp_path / "nothing", "e2e_missing", "--month", "2019-01")) == 1
     assert "cannot read source table ORG_DIM (parquet)" in caplog.text
+
+
+def hand_extract(spark, root, ledger_days):
+    """A hand-written raw zone: one customer with one deposit account, a product holding in
+    each month of `ledger_days`, and one clean ledger record on each of those days."""
+    ledger = [{"TXN_ID": f"T{i}", "TXN_DT": day, "TXN_TS": f"{day} 09:00:00", "TXN_SEQ": str(i + 1)}
+              for i, day in enumerate(ledger_days)]
+    holdings = [{"STAT_MONTH": month} for month in sorted({day[:7] for day in ledger_days})]
+    tables = {t: [{}] for t in DEFAULTS} | {"JNL_ACC_CHG": ledger, "T98_INDPTY_PROD_STAT": holdings}
+    for table, rows in tables.items():
+        raw_rows(spark, table, rows).write.mode("overwrite").parquet(f"{root}/{table}")
+
+
+def hand_conf(conf, root, database, **quality):
+    return dataclasses.replace(conf, database=database, paths=dataclasses.replace(conf.paths, raw_root=str(root)),
+                               quality=dataclasses.replace(conf.quality, **quality))
+
+
+def test_an_empty_extract_fails_and_publishes_nothing(spark, conf, tmp_path):
+    hand_extract(spark, tmp_path, ["2019-02-03"])         # no ledger record and no holding in 2019-01
+    with pytest.raises(QualityError, match=r"nothing published: T98_INDPTY_PROD_STAT has no rows for 2019-01 "
+                                           r"\(an empty extract\); JNL_ACC_CHG has no rows for 2019-01"):
+        run_ingest(spark, hand_conf(conf, tmp_path, "e2e_empty"), "2019-01", logging.getLogger("test"))
+    assert not spark.catalog.databaseExists("e2e_empty")
+
+
+def test_a_volume_drop_below_the_share_of_last_month_fails_and_publishes_nothing(spark, conf, tmp_path):
+    # the ledger: 4 records in 2019-01, 2 in 2019-02 (50% of 4: the default limit is not passed), 1 in 2019-03
+    hand_extract(spark, tmp_path, ["2019-01-02", "2019-01-03", "2019-01-04", "2019-01-05", "2019-02-02",
+                                   "2019-02-03", "2019-03-02"])
+    for month in ("2019-01", "2019-02"):
+        run_ingest(spark, hand_conf(conf, tmp_path, "e2e_drop"), month, logging.getLogger("test"))
+    version = spark.sql("DESCRIBE HISTORY e2e_drop.data_quality LIMIT 1").first().version
+    with pytest.raises(QualityError, match=r"nothing published: JNL_ACC_CHG has 1 rows for 2019-03, 50\.0% of "
+                                           r"2019-02's 2 \(quality.min_volume_share 60%\)$"):
+        run_ingest(spark, hand_conf(conf, tmp_path, "e2e_drop", min_volume_share=0.6), "2019-03",
+                   logging.getLogger("test"))
+    assert spark.sql("DESCRIBE HISTORY e2e_drop.data_quality LIMIT 1").first().version == version
+    assert spark.table("e2e_drop_silver.jnl_acc_chg").filter(F.col("stat_month") == "2019-03").count() == 0
