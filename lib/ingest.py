@@ -218,10 +218,10 @@ def run_ingest(spark: SparkSession, conf: Config, month: str, log) -> list[dict]
 def previous_volumes(spark: SparkSession, conf: Config, month: str) -> dict[str, int] | None:
     """The previous month's rows_in per source table, if that month was ingested."""
     name, previous = conf.table(DATA_QUALITY.name), add_months(month, -1)
-    if previous not in months_in(spark, name):
+    if not spark.catalog.tableExists(name):
         return None
     rows = spark.table(name).filter(F.col("stat_month") == previous).collect()   # bounded: tables x rules
-    return month_volumes([r.asDict() for r in rows], previous)
+    return month_volumes([r.asDict() for r in rows], previous) if rows else None
 
 
 def read_prior_chain(spark: SparkSession, conf: Config, month: str) -> DataFrame | None:

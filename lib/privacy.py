@@ -1,6 +1,7 @@
 """Masked forms of personal data (SPEC §5): 410425********0567, 顾某, ****1234.
 
-Column expressions only, so masking runs inside Spark and no clear value reaches a log.
+Column expressions, so masking runs inside Spark and no clear value reaches a log; and
+`scrub` for free text (error messages, log lines) that may quote row values.
 """
 from __future__ import annotations
 
