@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from lib.cli import from_month_flag, month_span, run_month_job
+from lib.cli import backfill_flags, month_span, run_month_job
 from lib.monthly import run_monthly
 
 
@@ -15,7 +15,7 @@ def run(spark, conf, args, log) -> None:
 
 
 def main(argv=None) -> int:
-    return run_month_job("monthly", __doc__, run, argv, from_month_flag)
+    return run_month_job("monthly", __doc__, run, argv, backfill_flags)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,15 @@ range starts from the previous month's closing balances, so a monthly refresh re
 its own month of the ledger."""
 from __future__ import annotations
 
+import uuid
+
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib import aum, tiers, trend
 from lib.config import Config
-from lib.io import months_in, read_silver, replace_months
+from lib.io import MissingInputError, commit_note, months_in, read_silver, replace_months
 from lib.logs import stage
 from lib.months import add_months, month_range
 from lib.tables import ACCOUNT_MONTH_BALANCE, CUSTOMER_MONTH_AUM, TIER_MIGRATION, TIER_MIGRATION_SUMMARY
@@ -27,19 +29,56 @@ def population(customers: DataFrame) -> DataFrame:
 
 
 def prior_close(spark: SparkSession, conf: Config, first: str) -> DataFrame:
-    """Account balances at the end of the month before `first` (none before the data)."""
-    table = conf.silver_table(ACCOUNT_MONTH_BALANCE.name)
-    if add_months(first, -1) not in months_in(spark, table):
+    """Account balances at the end of the month before `first`: none when `first` is the
+    ledger's first month (ledger_start); else they must exist, written by the same aum run
+    as that month's customer_month_aum (a month counted as zero would be silently wrong)."""
+    before = add_months(first, -1)
+    if first == conf.ledger_start:
         return spark.createDataFrame([], "cust_id string, agmt_id string, bal_close decimal(18,2)")
-    return spark.table(table).filter(F.col("stat_month") == add_months(first, -1))
+    if conf.ledger_start and first < conf.ledger_start:
+        raise MissingInputError(f"aum for {first}: the month is before ledger_start {conf.ledger_start}, "
+                                f"the ledger's first month")
+    table = conf.silver_table(ACCOUNT_MONTH_BALANCE.name)
+    if before not in months_in(spark, table) and last_run(spark, table, before) is None:   # (all balances zero)
+        raise MissingInputError(
+            f"aum for {first} starts from the closing balances of {before}, which {table} does not have: run aum "
+            f"for {before} first, or if {first} is the ledger's first month say so (--ledger-start {first})")
+    check_written_together(spark, conf, before)
+    return spark.table(table).filter(F.col("stat_month") == before)
+
+
+def check_written_together(spark: SparkSession, conf: Config, month: str) -> None:
+    """MissingInputError when `month`'s customer_month_aum and account_month_balance were
+    last written by different aum runs: one stopped between its two commits. (Tables
+    written before runs were tagged, or whose history was cleaned, cannot be checked.)"""
+    runs = {name: last_run(spark, name, month) for name in
+            (conf.table(CUSTOMER_MONTH_AUM.name), conf.silver_table(ACCOUNT_MONTH_BALANCE.name))}
+    if None not in runs.values() and len(set(runs.values())) > 1:
+        raise MissingInputError(f"{' and '.join(runs)} for {month} were last written by different aum runs (one "
+                                f"stopped between its two commits): re-run aum for {month}")
+
+
+def last_run(spark: SparkSession, table: str, month: str) -> str | None:
+    """The id of the last aum run whose commit to `table` covered `month` (from the commits'
+    userMetadata, "aum <run id> <first>..<last>")."""
+    if not spark.catalog.tableExists(table):
+        return None
+    history = spark.sql(f"DESCRIBE HISTORY {table}").filter(F.col("userMetadata").startswith("aum "))
+    for row in sorted(history.select("version", "userMetadata").collect(), reverse=True):  # bounded: commits kept
+        _, run, span = row.userMetadata.split(" ")
+        first, last = span.split("..")
+        if first <= month <= last:
+            return run
+    return None
 
 
 def compute(spark: SparkSession, conf: Config, first: str, last: str, history: DataFrame,
             first_data_month: str) -> tuple[DataFrame, DataFrame]:
     """(customer_month_aum rows, account_month_balance rows) for first..last."""
     months = month_range(first, last)
+    start = prior_close(spark, conf, first)
     ledger = read_silver(spark, conf, "jnl_acc_chg", months).select("cust_id", "agmt_id", "txn_dt", "txn_seq", "bal_after")
-    day_end = aum.day_end_balances(ledger, prior_close(spark, conf, first), first)
+    day_end = aum.day_end_balances(ledger, start, first)
     changes = aum.account_changes(day_end, last).persist(StorageLevel.MEMORY_AND_DISK)
     holdings = aum.holding_month(read_silver(spark, conf, "t98_indpty_prod_stat", months))
     customers = population(read_silver(spark, conf, "t01_indpty_id", months))
@@ -58,15 +97,22 @@ def compute(spark: SparkSession, conf: Config, first: str, last: str, history: D
     return result, aum.account_close(changes, first)
 
 
-def run_aum(spark: SparkSession, conf: Config, first: str, last: str, log) -> None:
+def run_aum(spark: SparkSession, conf: Config, first: str, last: str, log, cascade: bool = False) -> str | None:
+    """AUM of first..last; the months after `last` computed before (now stale: they started
+    from the old closing balances) are recomputed too with `cascade`, else named in the
+    log and in what is returned (the monthly run's manifest note)."""
     gold = conf.table(CUSTOMER_MONTH_AUM.name)
     done = months_in(spark, gold)
+    later = sorted(m for m in done if m > last)
+    if cascade and later:
+        log.info("aum %s..%s: --cascade recomputes the later months %s..%s too", first, last, later[0], later[-1])
+        last, later = later[-1], []
     months = month_range(first, last)
     before = [m for m in month_range(add_months(first, -HISTORY_MONTHS), add_months(first, -1)) if m in done]
     history = (spark.table(gold).filter(F.col("stat_month").isin(before)) if before else
                spark.createDataFrame([], "cust_id string, stat_month string, aum_month_avg decimal(18,2), tier string"))
     first_data_month = min(done | set(months))
-    with stage(log, f"aum {first}..{last}") as st:
+    with stage(log, f"aum {first}..{last}") as st, commit_note(spark, f"aum {uuid.uuid4()} {first}..{last}"):
         result, close = compute(spark, conf, first, last, history, first_data_month)
         st.rows_out = replace_months(spark, result, conf.database, CUSTOMER_MONTH_AUM, months)
         replace_months(spark, close, conf.silver_database, ACCOUNT_MONTH_BALANCE, months)
@@ -76,3 +122,9 @@ def run_aum(spark: SparkSession, conf: Config, first: str, last: str, log) -> No
         replace_months(spark, tiers.migration_matrix(pairs), conf.database, TIER_MIGRATION, months)
         replace_months(spark, tiers.migration_summary(pairs), conf.database, TIER_MIGRATION_SUMMARY, months)
         pairs.unpersist()
+    if not later:
+        return None
+    stale = (f"customer_month_aum of {later[0]}..{later[-1]} (and what was computed from it) is stale: it started from "
+             f"the closing balances this run replaced; re-run those months, or aum with --cascade")
+    log.warning("aum %s..%s: %s", first, last, stale)
+    return stale

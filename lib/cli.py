@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 import re
 
-from lib.config import SOURCE_FORMATS, Config, ConfigError, load_conf
+from lib.config import MONTH_PATTERN, SOURCE_FORMATS, Config, ConfigError, load_conf
 from lib.logs import get_logger, run_job
 from lib.spark import spark_session
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 def month_arg(text: str) -> str:
@@ -35,9 +35,11 @@ def job_parser(job: str, description: str, needs_month: bool = True) -> argparse
     return parser
 
 
-def from_month_flag(parser: argparse.ArgumentParser) -> None:
-    """--from-month for jobs that can backfill a range ending at --month."""
+def backfill_flags(parser: argparse.ArgumentParser) -> None:
+    """--from-month and --ledger-start, for the jobs that compute AUM over a range ending at --month."""
     parser.add_argument("--from-month", type=month_arg, help="first month of a backfill (default: --month)")
+    parser.add_argument("--ledger-start", type=month_arg,
+                        help="override ledger_start: the ledger's first month, which aum starts from zero balances")
 
 
 def month_span(args: argparse.Namespace) -> tuple[str, str]:
@@ -55,6 +57,7 @@ def conf_from_args(args: argparse.Namespace) -> Config:
         "database": args.database,
         "source.format": args.source_format,
         "spark.jars_dir": args.jars_dir,
+        "ledger_start": getattr(args, "ledger_start", None),
     })
 
 

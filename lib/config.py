@@ -20,6 +20,8 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 SOURCE_FORMATS = ("parquet", "csv", "table")
 ENGINE_SETTINGS = ("auto", "graphframes", "dataframe")     # graph.engine (lib/graph.py)
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"      # YYYY-MM
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 class ConfigError(ValueError):
@@ -142,6 +144,7 @@ class Config:
     graph: GraphConf = GraphConf()
     acquisition: AcquisitionConf = AcquisitionConf()
     report: ReportConf = ReportConf()
+    ledger_start: str | None = None     # the ledger's first month: aum starts it from zero balances
 
     @property
     def silver_database(self) -> str:
@@ -275,6 +278,7 @@ def _build(env: str, raw: dict, source: str) -> Config:
         graph=_section(GraphConf, raw.get("graph") or {}, "graph", source),
         acquisition=_section(AcquisitionConf, raw.get("acquisition") or {}, "acquisition", source),
         report=_section(ReportConf, raw.get("report") or {}, "report", source),
+        ledger_start=raw.get("ledger_start"),
     )
     _validate(conf, source)
     return conf
@@ -286,6 +290,8 @@ def _validate(conf: Config, source: str) -> None:
 
     if not isinstance(conf.database, str) or not _DB_NAME.match(conf.database):
         fail("database", f"{conf.database!r} is not a lower_snake_case name")
+    if conf.ledger_start is not None and not (isinstance(conf.ledger_start, str) and _MONTH.match(conf.ledger_start)):
+        fail("ledger_start", f"{conf.ledger_start!r} is not null or a month YYYY-MM")
     for key in ("raw_root", "warehouse"):
         if not isinstance(getattr(conf.paths, key), str) or not getattr(conf.paths, key):
             fail(f"paths.{key}", "must be a non-empty path")

@@ -1,4 +1,4 @@
-"""Validate one month of the six source tables and split them into clean and quarantined.
+"""Validate one month of the six source tables and split them into silver and quarantined.
 
 Dimension tables are validated whole (they are current snapshots); T98 by STAT_MONTH and
 the ledger by posting date. References are checked against the clean rows of the table
@@ -9,22 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import DateType
+from pyspark.sql.types import DateType, StringType, StructField
 
 from lib import validation as V
 from lib.config import Config, Quality
 from lib.io import months_in, read_raw, replace_months
 from lib.logs import stage
 from lib.months import add_months
-from lib.privacy import MASKS
+from lib.privacy import MASKS, scrub_column
 from lib.rules import REFERENCES, TABLE_RULES, TableRules, month_of
-from lib.schemas import PERSONAL_COLUMNS, SOURCE_TABLES
-from lib.tables import (DATA_QUALITY, LEDGER_CHAIN_STATE, quarantine_column, quarantine_spec,
-                        silver_spec)
+from lib.schemas import DEPOSIT_PRODUCTS, PERSONAL_COLUMNS, SOURCE_TABLES
+from lib.tables import (DATA_QUALITY, FINGERPRINT, LEDGER_CHAIN_STATE, NULLED, QUARANTINED, quarantine_column,
+                        quarantine_spec, silver_spec)
 
-UNDATED = "UNDATED"
+CUSTOMER_NUMBERS = ("CUST_ID", "CPTY_CUST_ID")      # shown in clear in the gold tables too
 INGEST_ORDER = ("ORG_DIM", "T01_INDPTY_ID", "T03_AGREEMENT", "TCS_INDPTY_AGMT_RELATION_H",
                 "T98_INDPTY_PROD_STAT", "JNL_ACC_CHG")
 
@@ -36,16 +36,18 @@ class QualityError(RuntimeError):
 @dataclass
 class Validated:
     table: str
-    flagged: DataFrame          # contract columns, _raw_* columns, _rule, stat_month
-    rules: list[str]
+    flagged: DataFrame          # contract columns, _raw_* columns, _rule, _nulled, stat_month
+    rules: TableRules
 
     @property
     def clean(self) -> DataFrame:
+        """The rows kept: silver (a bad attribute already null)."""
         return self.flagged.filter(F.col(V.RULE).isNull())
 
     @property
     def bad(self) -> DataFrame:
-        return self.flagged.filter(F.col(V.RULE).isNotNull())
+        """The rows the quarantine shows: withheld ones, and kept ones whose attribute was nulled."""
+        return self.flagged.filter(V.counted_rule().isNotNull())
 
 
 def month_slice(raw: DataFrame, table: str, month: str) -> DataFrame:
@@ -58,56 +60,78 @@ def month_slice(raw: DataFrame, table: str, month: str) -> DataFrame:
 
 
 def validate_table(raw: DataFrame, rules: TableRules, month: str, quality: Quality,
-                   known: dict[str, DataFrame], prior_chain: DataFrame | None = None) -> DataFrame:
-    """The month's rows of one table, each with the first rule it broke (or null)."""
+                   known: dict[str, DataFrame], prior_chain: DataFrame | None = None,
+                   filed: DataFrame | None = None) -> DataFrame:
+    """The month's rows of one table, each with the first rule it broke (or null). Rows
+    with no readable month are the month's too, unless `filed` (fingerprints of rows
+    already quarantined as undated under another month) holds them: counted once."""
     df = V.parse_to_contract(month_slice(raw, rules.table, month), SOURCE_TABLES[rules.table],
-                             rules.table)
-    df = (df.withColumn("stat_month", F.coalesce(month_of(rules.table, month), F.lit(UNDATED)))
-            .filter(F.col("stat_month").isin(month, UNDATED)))
-    for col, pattern in rules.formats.items():
-        df = V.flag(df, "unparseable", ~F.col(col).rlike(pattern))
+                             rules.table, [a.column for a in rules.attributes])
+    df = df.withColumn("_dated", month_of(rules.table, month))
+    dated = F.col("_dated")
+    # (T98's own STAT_MONTH gives way to the month the row is filed under; its delivered value stays in _raw_)
+    df = df.filter(dated.isNull() | (dated == month)).withColumn("stat_month", F.lit(month))
+    if rules.datable:
+        df = df.withColumn(FINGERPRINT, F.when(dated.isNull(), V.fingerprint(df)))
+        if filed is not None:
+            df = df.join(filed.select(F.col(FINGERPRINT).alias("_filed")).distinct(),
+                         F.col(FINGERPRINT) == F.col("_filed"), how="left_anti")
     missing_key = V.any_of([F.trim(F.col(V.RAW + k)).eqNullSafe("") | F.col(V.RAW + k).isNull()
                           for k in rules.keys])
     df = V.flag_first(df, "null_key", missing_key)
+    if rules.datable:
+        df = V.flag_first(df, "undated", dated.isNull())
     if rules.codes:
         df = V.flag(df, "bad_code", V.any_of([~F.col(c).isin(*allowed) for c, allowed in rules.codes.items()]))
     for rule, check in rules.checks:
         df = V.flag(df, rule, check(quality))
     for column, ref in rules.refs:
         df = V.flag_unknown(df, column, known[ref], f"unknown_{ref}")
+    if rules.ledger:
+        df = V.flag_not_owned(df, known["deposit"])
     if rules.unique:
         df = V.flag_duplicates(df, rules.unique)
-    if rules.balance_chain:
-        df = V.flag_balance_breaks(df, prior_chain)
-    return df
+    if rules.ledger:
+        df = V.flag_chain(df, prior_chain)
+    return V.null_bad_attributes(df, rules.attributes, quality, known).drop("_dated")
 
 
-def validate_month(read, month: str, quality: Quality,
-                   prior_chain: DataFrame | None) -> dict[str, Validated]:
-    """Validate every source table for `month`; `read(table)` gives the raw DataFrame.
+def validate_month(read, month: str, quality: Quality, prior_chain: DataFrame | None,
+                   filed=lambda table: None) -> dict[str, Validated]:
+    """Validate every source table for `month`; `read(table)` gives the raw DataFrame and
+    `filed(table)` the undated rows already quarantined under other months (or None).
     Each result is persisted: it is counted, then written twice (clean and quarantine)."""
     out: dict[str, Validated] = {}
     known: dict[str, DataFrame] = {}
     for table in INGEST_ORDER:
         rules = TABLE_RULES[table]
         flagged = validate_table(read(table), rules, month, quality, known,
-                                 prior_chain if rules.balance_chain else None)
+                                 prior_chain if rules.ledger else None, filed(table) if rules.datable else None)
         flagged = flagged.persist(StorageLevel.MEMORY_AND_DISK)
-        out[table] = Validated(table, flagged, rules.rules)
+        out[table] = Validated(table, flagged, rules)
         for ref, (ref_table, key) in REFERENCES.items():
             if ref_table == table:
                 known[ref] = out[table].clean.select(key)
+        if table == "T03_AGREEMENT":
+            known["deposit"] = out[table].clean.filter(F.col("PROD_TYPE").isin(*DEPOSIT_PRODUCTS)).select(
+                "AGMT_ID", "CUST_ID")
     return out
 
 
 def quality_counts(validated: dict[str, Validated]) -> DataFrame:
     """data_quality rows: stat_month, table_name, rule, rows_in, rows_bad."""
-    frames = [V.rule_counts(v.flagged, v.rules).withColumn("table_name", F.lit(t))
-              for t, v in validated.items()]
+    frames = [V.rule_counts(v.flagged, v.rules.rules).withColumn("table_name", F.lit(t))
+              .withColumn("action", action(v.rules)) for t, v in validated.items()]
     out = frames[0]
     for frame in frames[1:]:
         out = out.unionByName(frame)
-    return out.select("stat_month", "table_name", "rule", "rows_in", "rows_bad")
+    return out.select("stat_month", "table_name", "rule", "action", "rows_in", "rows_bad")
+
+
+def action(rules: TableRules, rule: str = "rule") -> Column:
+    """NULLED for an attribute rule (row kept, attribute set to null), else QUARANTINED."""
+    nulled = F.col(rule).isin(*rules.attribute_rules) if rules.attribute_rules else F.lit(False)
+    return F.when(nulled, F.lit(NULLED)).otherwise(F.lit(QUARANTINED))
 
 
 def check_limits(counts: list[dict], max_bad_share: float) -> None:
@@ -154,24 +178,36 @@ def silver_rows(v: Validated) -> DataFrame:
 
 
 def quarantine_rows(v: Validated) -> DataFrame:
-    """Bad rows as delivered, personal data masked."""
-    def delivered(name: str):
-        raw = F.col(V.RAW + name)
-        kind = PERSONAL_COLUMNS.get(name)
-        return (MASKS[kind](raw) if kind else raw).alias(quarantine_column(name))
-    return v.bad.select("stat_month", F.col(V.RULE).alias("rule"),
-                        *[delivered(f.name) for f in SOURCE_TABLES[v.table]])
+    """Bad rows as delivered, with the rule and what it did. Personal columns are masked;
+    any other value is shown as delivered only when it has its column's form (parses to
+    the contract's type, is one of the column's codes, or is a customer number), and is
+    scrubbed otherwise: a row whose columns shifted can put a name into any column."""
+    codes = {**v.rules.codes, **{a.column: a.codes for a in v.rules.attributes if a.codes}}
+
+    def delivered(field: StructField):
+        raw = F.col(V.RAW + field.name)
+        kind = PERSONAL_COLUMNS.get(field.name)
+        if kind:
+            return MASKS[kind](raw).alias(quarantine_column(field.name))
+        if field.name in codes:
+            fits = raw.isin(*codes[field.name])
+        elif field.name in CUSTOMER_NUMBERS:
+            fits = raw.rlike(r"^\d{10}$")
+        elif isinstance(field.dataType, StringType):
+            fits = F.lit(False)
+        else:
+            fits = raw.try_cast(field.dataType).isNotNull()
+        return F.when(fits, raw).otherwise(scrub_column(raw)).alias(quarantine_column(field.name))
+    bad = v.bad.select("*", V.counted_rule().alias("rule"))
+    fingerprint = F.col(FINGERPRINT) if v.rules.datable else F.lit(None).cast("string")
+    return bad.select("stat_month", "rule", action(v.rules).alias("action"), fingerprint.alias(FINGERPRINT),
+                      *[delivered(f) for f in SOURCE_TABLES[v.table]])
 
 
 def chain_state(ledger: Validated, prior: DataFrame | None, month: str) -> DataFrame:
-    """Per account, the last record that passed the structural rules (clean or only a
-    balance break) up to the end of `month`; accounts quiet this month carry forward."""
-    eligible = ledger.flagged.filter(V.RULE + " IS NULL OR " + V.RULE + " = 'balance_break'")
-    last = (eligible.filter(F.col("stat_month") == month)
-            .groupBy(F.col("AGMT_ID").alias("agmt_id"))
-            .agg(F.max_by(F.struct("TXN_SEQ", "BAL_AFTER"), F.struct("TXN_SEQ", "TXN_ID")).alias("r"))
-            .select("agmt_id", F.col("r.TXN_SEQ").alias("last_txn_seq"),
-                    F.col("r.BAL_AFTER").alias("last_bal_after")))
+    """Per account, the latest record delivered up to the end of `month` (the one the next
+    month's first record is checked against); accounts quiet this month carry forward."""
+    last = V.last_in_chain(ledger.flagged)
     if prior is not None:
         quiet = prior.join(last.select("agmt_id"), on="agmt_id", how="left_anti")
         last = last.unionByName(quiet.select("agmt_id", "last_txn_seq", "last_bal_after"))
@@ -181,12 +217,11 @@ def chain_state(ledger: Validated, prior: DataFrame | None, month: str) -> DataF
 def publish(spark: SparkSession, conf: Config, month: str, validated: dict[str, Validated],
             counts: DataFrame, prior_chain: DataFrame | None) -> None:
     """Write silver, quarantine, data_quality and the ledger chain state for `month`.
-    Each write replaces only the run's month (and UNDATED), so a re-run is identical."""
-    months = [month, UNDATED]
+    Each write replaces only the run's month, so a re-run is identical."""
     for table, v in validated.items():
         replace_months(spark, silver_rows(v), conf.silver_database, silver_spec(table), [month])
-        replace_months(spark, quarantine_rows(v), conf.database, quarantine_spec(table), months)
-    replace_months(spark, counts, conf.database, DATA_QUALITY, months)
+        replace_months(spark, quarantine_rows(v), conf.database, quarantine_spec(table), [month])
+    replace_months(spark, counts, conf.database, DATA_QUALITY, [month])
     state = chain_state(validated["JNL_ACC_CHG"], prior_chain, month)
     replace_months(spark, state, conf.silver_database, LEDGER_CHAIN_STATE, [month])
 
@@ -195,7 +230,8 @@ def run_ingest(spark: SparkSession, conf: Config, month: str, log) -> list[dict]
     """Validate, check the limits, publish; the data_quality rows of the month."""
     prior = read_prior_chain(spark, conf, month)
     with stage(log, f"validate {month}") as st:
-        validated = validate_month(lambda t: read_raw(spark, conf, t), month, conf.quality, prior)
+        validated = validate_month(lambda t: read_raw(spark, conf, t), month, conf.quality, prior,
+                                   lambda t: filed_undated(spark, conf, t, month))
         counts = quality_counts(validated).cache()
         rows = [r.asDict() for r in counts.collect()]  # bounded: tables x rules x 2 months
         st.rows_in = sum({(r["table_name"], r["stat_month"]): r["rows_in"] for r in rows}.values())
@@ -222,6 +258,15 @@ def previous_volumes(spark: SparkSession, conf: Config, month: str) -> dict[str,
         return None
     rows = spark.table(name).filter(F.col("stat_month") == previous).collect()   # bounded: tables x rules
     return month_volumes([r.asDict() for r in rows], previous) if rows else None
+
+
+def filed_undated(spark: SparkSession, conf: Config, table: str, month: str) -> DataFrame | None:
+    """Fingerprints of `table`'s rows quarantined as undated under a month other than `month`."""
+    name = conf.table(quarantine_spec(table).name)
+    if not spark.catalog.tableExists(name):
+        return None
+    return (spark.table(name).filter((F.col("rule") == "undated") & (F.col("stat_month") != month))
+            .select(FINGERPRINT))
 
 
 def read_prior_chain(spark: SparkSession, conf: Config, month: str) -> DataFrame | None:

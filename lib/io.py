@@ -1,6 +1,11 @@
 """Raw readers and Delta writers (month-scoped, idempotent)."""
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
+from typing import Iterator
+from urllib.parse import unquote
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -50,6 +55,17 @@ def replace_months(spark: SparkSession, df: DataFrame, database: str, spec: Tabl
     ordered.writeTo(full).overwrite(F.col(spec.partition).isin(months))
     last = spark.sql(f"DESCRIBE HISTORY {full} LIMIT 1").first()
     return int(last.operationMetrics.get("numOutputRows", 0))
+
+
+@contextmanager
+def commit_note(spark: SparkSession, note: str) -> Iterator[None]:
+    """Every Delta commit inside the block carries `note` as its userMetadata (DESCRIBE HISTORY)."""
+    key = "spark.databricks.delta.commitInfo.userMetadata"
+    spark.conf.set(key, note)
+    try:
+        yield
+    finally:
+        spark.conf.unset(key)
 
 
 def rows_frame(spark: SparkSession, spec: TableSpec, rows: list[dict]) -> DataFrame:
@@ -105,10 +121,12 @@ def write_text(spark: SparkSession, path: str, text: str) -> None:
 
 
 def months_in(spark: SparkSession, table: str) -> set[str]:
-    """The stat_month partitions a table has (none when it does not exist)."""
+    """The stat_month partitions a table has (none when it does not exist), from the folder
+    names in the Delta log's list of data files: no data file is read."""
     if not spark.catalog.tableExists(table):
         return set()
-    return {r.stat_month for r in spark.table(table).select("stat_month").distinct().collect()}  # bounded: months
+    folders = (re.search(r"/stat_month=([^/]+)/[^/]+$", path) for path in spark.table(table).inputFiles())
+    return {unquote(found.group(1)) for found in folders if found}
 
 
 def require_months(spark: SparkSession, table: str, months: list[str], job: str) -> None:

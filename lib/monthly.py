@@ -44,8 +44,7 @@ def _ingest(spark: SparkSession, conf: Config, month: str, log) -> str | None:
 
 
 def _aum(spark: SparkSession, conf: Config, month: str, log) -> str | None:
-    run_aum(spark, conf, month, month, log)
-    return None
+    return run_aum(spark, conf, month, month, log)
 
 
 def _retention_months(conf: Config, month: str) -> tuple[str, str]:

@@ -53,9 +53,9 @@ def pseudonym(col: Column) -> Column:
     return F.translate(F.substring(F.sha2(col, 256), 1, 24), "0123456789", "ghijklmnop")
 
 
-_ID_NUMBER = re.compile(r"\b(\d{6})\d{8}(\d{3}[\dXx])\b")
-_ACCOUNT = re.compile(r"\b[A-Za-z]{0,3}\d{4,}(\d{4})\b")      # 8 digits or more, a short prefix allowed
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_ID_NUMBER = r"\b(\d{6})\d{8}(\d{3}[\dXx])\b"
+_ACCOUNT = r"\b[A-Za-z]{0,3}\d{4,}(\d{4})\b"      # 8 digits or more, a short prefix allowed
+_CJK_RUN = r"([\u4e00-\u9fff])[\u4e00-\u9fff]+"
 
 
 def scrub(text: str) -> str:
@@ -63,9 +63,17 @@ def scrub(text: str) -> str:
     the way the tables mask it: ID numbers, account-like runs of 8 or more digits (last
     four kept) and runs of Chinese characters, which may be names (first character and 某).
     Spark's error texts can quote row values; nothing here knows which ones."""
-    text = _ID_NUMBER.sub(lambda m: m[1] + "*" * 8 + m[2], text)
-    text = _ACCOUNT.sub(lambda m: "****" + m[1], text)
-    return _CJK_RUN.sub(lambda m: m[0][0] + "某", text)
+    text = re.sub(_ID_NUMBER, lambda m: m[1] + "*" * 8 + m[2], text)
+    text = re.sub(_ACCOUNT, lambda m: "****" + m[1], text)
+    return re.sub(_CJK_RUN, lambda m: m[1] + "某", text)
+
+
+def scrub_column(col: Column) -> Column:
+    """`scrub` as a column expression: for delivered text that may hold anything (a row
+    whose columns shifted can put a name or an ID number into any column)."""
+    col = F.regexp_replace(col, _ID_NUMBER, "$1********$2")
+    col = F.regexp_replace(col, _ACCOUNT, "****$1")
+    return F.regexp_replace(col, _CJK_RUN, "$1某")
 
 
 MASKS = {"id_no": mask_id_no, "name": mask_name, "account": mask_account, "address": mask_address,

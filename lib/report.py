@@ -45,18 +45,21 @@ def churn_by_category(screening: DataFrame, predictor: str) -> DataFrame:
 
 
 def quality_summary(quality: DataFrame) -> DataFrame:
-    """Per source table: rows read, rows quarantined, their share, and the rules that
-    caught them with counts ("bad_amount 3, null_key 1"), largest first."""
+    """Per source table: rows read, rows quarantined (withheld) and rows kept with a bad
+    attribute nulled, the share of both, and the rules that caught them with counts
+    ("bad_amount 3, null_key 1"), largest first."""
     caught = F.filter(F.sort_array(F.collect_list(F.when(F.col("rows_bad") > 0, F.struct(
         (-F.col("rows_bad")).alias("order"), "rule", "rows_bad")))), lambda r: r.isNotNull())
+    of = lambda action: F.sum(F.when(F.col("action") == action, F.col("rows_bad")).otherwise(0))  # noqa: E731
     by_table = quality.groupBy("table_name").agg(
-        F.max("rows_in").alias("rows_in"), F.sum("rows_bad").alias("rows_bad"), caught.alias("caught"))
+        F.max("rows_in").alias("rows_in"), of("QUARANTINED").alias("rows_quarantined"),
+        of("NULLED").alias("rows_nulled"), caught.alias("caught"))
     rules = F.array_join(F.transform("caught", lambda r: F.concat_ws(" ", r["rule"], r["rows_bad"].cast("string"))),
                          ", ")
+    bad = F.col("rows_quarantined") + F.col("rows_nulled")
     return (by_table
-            .select("table_name", "rows_in", "rows_bad",
-                    F.try_divide(F.col("rows_bad"), F.col("rows_in")).cast("double").alias("bad_share"),
-                    rules.alias("rules"))
+            .select("table_name", "rows_in", "rows_quarantined", "rows_nulled",
+                    F.try_divide(bad, F.col("rows_in")).cast("double").alias("bad_share"), rules.alias("rules"))
             .orderBy("table_name"))
 
 

@@ -125,10 +125,11 @@ def _quality(spark, conf, month) -> str:
     quality = _of_month(spark, conf, DATA_QUALITY.name, month)
     if quality is None:
         return report_html.missing(f"the ingest has not run for {month}")
-    return (report_html.note("Rows of each source table read for the month and quarantined by a validation rule "
-                             f"(the rows are in {conf.database}.quarantine_<table>, personal data masked).")
+    return (report_html.note("Rows of each source table read for the month, quarantined by a validation rule, and "
+                             "kept with a bad attribute (not part of the key) set to null (the rows are in "
+                             f"{conf.database}.quarantine_<table>, personal data masked).")
             + report_html.table(_pandas(report.quality_summary(quality)),
-                                {"rows_in": count, "rows_bad": count, "bad_share": share}))
+                                {"rows_in": count, "rows_quarantined": count, "rows_nulled": count, "bad_share": share}))
 
 
 def build(spark: SparkSession, conf: Config, month: str) -> tuple[str, dict[str, bytes]]:

@@ -1,8 +1,12 @@
 """Which rules each source table is checked against, in priority order.
 
-null_key -> unparseable -> bad_code -> bad_value / bad_amount -> unknown_* ->
-duplicate_key (-> balance_break for the ledger). A row is counted under the first rule
-it breaks.
+Row rules withhold the row (quarantined): undated -> null_key -> unparseable -> bad_code ->
+bad_value / bad_amount -> unknown_* -> account_not_owned -> duplicate_key (-> seq_disorder
+-> balance_break for the ledger). A row is counted under the first rule it breaks.
+
+Attribute rules keep the row: a bad value of a column that is not part of the row's key
+(a gender, a birth date, a branch) is set to null in silver and the row is counted under
+the attribute's rule, so one bad attribute never makes a customer or an account unknown.
 """
 from __future__ import annotations
 
@@ -13,14 +17,24 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from lib import schemas as S
-from lib.config import Quality
+from lib.config import MONTH_PATTERN, Quality
 
 Check = Callable[[Quality], Column]
 
 # Where a reference points: (source table, its key column).
 REFERENCES = {"org": ("ORG_DIM", "ORG_ID"), "customer": ("T01_INDPTY_ID", "CUST_ID"),
               "account": ("T03_AGREEMENT", "AGMT_ID")}
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A non-key column whose bad value (unparseable, not among `codes`, `check` true, or
+    not found in the `ref` table) is set to null, the row kept and counted under `rule`."""
+    column: str
+    rule: str
+    codes: tuple[str, ...] = ()
+    check: Check | None = None
+    ref: str | None = None              # a REFERENCES key
 
 
 @dataclass(frozen=True)
@@ -31,16 +45,27 @@ class TableRules:
     checks: tuple[tuple[str, Check], ...] = ()
     refs: tuple[tuple[str, str], ...] = ()       # (column, REFERENCES key)
     unique: tuple[str, ...] = ()
-    formats: dict[str, str] = field(default_factory=dict)   # string columns: regex to match
-    balance_chain: bool = False
+    attributes: tuple[Attribute, ...] = ()
+    datable: bool = False                 # rows carry their own month, which may be unreadable
+    ledger: bool = False                  # account ownership, TXN_SEQ order and the BAL_AFTER chain
+
+    @property
+    def row_rules(self) -> list[str]:
+        names = (["undated"] if self.datable else []) + ["null_key", "unparseable"]
+        names += ["bad_code"] if self.codes else []
+        names += list(dict.fromkeys(rule for rule, _ in self.checks))
+        names += [f"unknown_{ref}" for _, ref in self.refs]
+        names += ["account_not_owned"] if self.ledger else []
+        names += ["duplicate_key"] if self.unique else []
+        return names + (["seq_disorder", "balance_break"] if self.ledger else [])
+
+    @property
+    def attribute_rules(self) -> list[str]:
+        return list(dict.fromkeys(a.rule for a in self.attributes))
 
     @property
     def rules(self) -> list[str]:
-        names = ["null_key", "unparseable"] + (["bad_code"] if self.codes else [])
-        names += list(dict.fromkeys(rule for rule, _ in self.checks))
-        names += [f"unknown_{ref}" for _, ref in self.refs]
-        names += ["duplicate_key"] if self.unique else []
-        return names + (["balance_break"] if self.balance_chain else [])
+        return self.row_rules + self.attribute_rules
 
 
 def _money_out_of_range(*cols: str) -> Check:
@@ -56,20 +81,28 @@ def _ends_before_start(start: str, end: str) -> Check:
     return lambda q: F.col(end) < F.col(start)
 
 
+def _before_1900(column: str) -> Check:
+    return lambda q: F.col(column) < F.lit("1900-01-01").cast("date")
+
+
 TABLE_RULES: dict[str, TableRules] = {
     "ORG_DIM": TableRules("ORG_DIM", keys=("ORG_ID",), unique=("ORG_ID",)),
     "T01_INDPTY_ID": TableRules(
         "T01_INDPTY_ID", keys=("CUST_ID",),
-        codes={"GENDER": S.GENDERS},
-        checks=(("bad_value", lambda q: ~F.col("CUST_ID").rlike(r"^\d{10}$")),
-                ("bad_value", lambda q: F.length("ID_NO") != 18),
-                ("bad_value", lambda q: F.col("BIRTH_DT") < F.lit("1900-01-01").cast("date"))),
-        refs=(("OPEN_ORG_ID", "org"),), unique=("CUST_ID",)),
+        checks=(("bad_value", lambda q: ~F.col("CUST_ID").rlike(r"^\d{10}$")),),
+        unique=("CUST_ID",),
+        attributes=(Attribute("ID_NO", "bad_id_no", check=lambda q: F.length("ID_NO") != 18),
+                    Attribute("GENDER", "bad_gender", codes=S.GENDERS),
+                    Attribute("BIRTH_DT", "bad_birth_dt", check=_before_1900("BIRTH_DT")),
+                    Attribute("OPEN_ORG_ID", "unknown_org", ref="org"),
+                    Attribute("OPEN_DT", "bad_open_dt"))),
     "T03_AGREEMENT": TableRules(
         "T03_AGREEMENT", keys=("AGMT_ID", "CUST_ID", "PROD_TYPE"),
-        codes={"PROD_TYPE": S.ALL_PRODUCTS, "STATUS": S.AGREEMENT_STATUSES},
-        checks=(("bad_value", _ends_before_start("OPEN_DT", "CLOSE_DT")),),
-        refs=(("CUST_ID", "customer"),), unique=("AGMT_ID",)),
+        codes={"PROD_TYPE": S.ALL_PRODUCTS},
+        refs=(("CUST_ID", "customer"),), unique=("AGMT_ID",),
+        attributes=(Attribute("OPEN_DT", "bad_open_dt"),
+                    Attribute("CLOSE_DT", "bad_close_dt", check=_ends_before_start("OPEN_DT", "CLOSE_DT")),
+                    Attribute("STATUS", "bad_status", codes=S.AGREEMENT_STATUSES))),
     "TCS_INDPTY_AGMT_RELATION_H": TableRules(
         "TCS_INDPTY_AGMT_RELATION_H", keys=("CUST_ID", "AGMT_ID", "START_DT"),
         codes={"REL_TYPE": S.RELATION_TYPES},
@@ -82,21 +115,23 @@ TABLE_RULES: dict[str, TableRules] = {
         checks=(("bad_amount", _money_out_of_range("MONTH_AVG_BAL", "MONTH_END_BAL")),
                 ("bad_value", lambda q: F.col("HOLD_CNT") < 0)),
         refs=(("CUST_ID", "customer"),), unique=("STAT_MONTH", "CUST_ID", "PROD_TYPE"),
-        formats={"STAT_MONTH": MONTH_PATTERN}),
+        datable=True),
     "JNL_ACC_CHG": TableRules(
         "JNL_ACC_CHG", keys=("TXN_ID", "TXN_DT", "TXN_SEQ", "AGMT_ID", "CUST_ID", "DR_CR_FLAG",
                              "TXN_AMT", "BAL_AFTER"),
-        codes={"DR_CR_FLAG": S.DR_CR_FLAGS, "TXN_CODE": S.TXN_CODES, "CHANNEL": S.CHANNELS},
+        codes={"DR_CR_FLAG": S.DR_CR_FLAGS, "TXN_CODE": S.TXN_CODES},
         checks=(("bad_amount", _money_out_of_range("TXN_AMT", "BAL_AFTER")),),
         refs=(("AGMT_ID", "account"), ("CUST_ID", "customer")),
-        unique=("TXN_ID",), balance_chain=True),
+        unique=("TXN_ID",), datable=True, ledger=True,
+        attributes=(Attribute("CHANNEL", "bad_channel", codes=S.CHANNELS),)),
 }
 
 
 def month_of(table: str, run_month: str) -> Column:
     """The month a row belongs to: the run's month for dimension snapshots, the statistics
     month for T98, the posting date (or, if unreadable, the posting time) for the ledger.
-    Null when it cannot be read: such rows are quarantined under stat_month UNDATED."""
+    Null when it cannot be read: such a row is quarantined as `undated`, once, under the
+    first month ingested after it arrived."""
     if table == "T98_INDPTY_PROD_STAT":
         return F.when(F.col("STAT_MONTH").rlike(MONTH_PATTERN), F.col("STAT_MONTH"))
     if table == "JNL_ACC_CHG":

@@ -2,7 +2,7 @@
 
 Silver tables are the validated source tables (lower-case contract names + stat_month);
 quarantine tables keep each bad row as delivered (strings, personal data masked) with the
-rule it broke; data_quality counts rows per table x rule x month.
+rule it broke and what that did; data_quality counts rows per table x rule x month.
 """
 from __future__ import annotations
 
@@ -51,9 +51,15 @@ def silver_spec(source: str) -> TableSpec:
                      cols + (("stat_month", "string", STAT_MONTH_DOC),))
 
 
+QUARANTINED, NULLED = "QUARANTINED", "NULLED"       # what a rule does to a row that breaks it
+FINGERPRINT = "undated_fingerprint"
+_ACTION = ("action", "string", f"{QUARANTINED}: the row was withheld from silver; {NULLED}: the row was kept in "
+                               "silver with the bad attribute (not part of its key) set to null")
+
+
 def quarantine_column(source_column: str) -> str:
     """A delivered column's name in a quarantine table (T98's STAT_MONTH would clash with
-    the partition column, which for an undatable row is UNDATED)."""
+    the partition column, the month the row was filed under)."""
     return "delivered_stat_month" if source_column == "STAT_MONTH" else source_column.lower()
 
 
@@ -62,16 +68,21 @@ def quarantine_spec(source: str) -> TableSpec:
                  for f in SOURCE_TABLES[source])
     return TableSpec(f"quarantine_{source.lower()}",
                      f"Rows of source table {source} that broke a validation rule, as delivered",
-                     (("stat_month", "string", STAT_MONTH_DOC + "; UNDATED when no month can be read"),
-                      ("rule", "string", "the first validation rule the row broke")) + cols)
+                     (("stat_month", "string", STAT_MONTH_DOC + "; a row with no readable month (rule undated) is "
+                                                               "filed under the first month ingested after it arrived"),
+                      ("rule", "string", "the first validation rule the row broke"), _ACTION,
+                      (FINGERPRINT, "string", "rule undated: SHA-256 of the row's delivered values, by which "
+                                              "later months' ingests know it is already counted; null otherwise"))
+                     + cols)
 
 
-DATA_QUALITY = TableSpec("data_quality", "Rows in and rows quarantined per source table, rule and month", (
-    ("stat_month", "string", STAT_MONTH_DOC + "; UNDATED for rows with no readable month"),
+DATA_QUALITY = TableSpec("data_quality", "Rows in and rows caught per source table, rule and month", (
+    ("stat_month", "string", STAT_MONTH_DOC),
     ("table_name", "string", "source table name"),
     ("rule", "string", "validation rule"),
+    _ACTION,
     ("rows_in", "bigint", "rows of the table read for the month"),
-    ("rows_bad", "bigint", "rows quarantined under this rule"),
+    ("rows_bad", "bigint", "rows counted under this rule (each row under the first rule it broke)"),
 ))
 
 LEDGER_CHAIN_STATE = TableSpec(

@@ -1,7 +1,8 @@
-"""Row validation: every row gets the first rule it breaks in `_rule` (null = clean).
+"""Row validation: every row gets the first row rule it breaks in `_rule` (null = kept)
+and, if kept, the first attribute rule it breaks in `_nulled`.
 
 Rules are applied in a fixed priority order, so each bad row is counted under exactly one
-rule and rows in = clean + quarantined always holds. The raw value of every column is
+rule and rows in = silver + quarantined always holds. The raw value of every column is
 kept as a string beside the parsed one, so a quarantined row shows what was delivered.
 """
 from __future__ import annotations
@@ -10,32 +11,65 @@ from typing import Sequence
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
+from pyspark.sql.types import (ByteType, DataType, DecimalType, IntegerType, LongType, ShortType, StringType,
+                               StructType)
 
+from lib.config import Quality
 from lib.io import SourceError
+from lib.rules import Attribute
 
-RULE = "_rule"
+RULE = "_rule"          # the first row rule broken: the row is quarantined
+NULLED = "_nulled"      # the first attribute rule broken: the row is kept, its bad attributes null
 RAW = "_raw_"
 
 
-def parse_to_contract(raw: DataFrame, schema: StructType, table: str) -> DataFrame:
+def parse_to_contract(raw: DataFrame, schema: StructType, table: str, attributes: Sequence[str] = ()) -> DataFrame:
     """Contract columns parsed to their types (try_cast: a bad value becomes null, never an
     error), each raw value kept as `_raw_<COL>`, and `_rule` = 'unparseable' where a
-    delivered value did not parse. A missing column fails the run: that is not a bad row
-    but a broken extract."""
-    missing = [f.name for f in schema if f.name not in raw.columns]
-    if missing:
-        raise SourceError(f"source table {table} lacks contract column(s) {', '.join(missing)}; "
-                          f"it has {', '.join(raw.columns)}")
+    delivered value of a column other than `attributes` did not parse (a bad attribute is
+    nulled later, by its own rule). A missing or extra column, or a column typed other than
+    the contract (or text, which is parsed), is not a bad row but a broken extract: it fails
+    the run naming the column."""
+    check_columns(raw.schema, schema, table)
     parsed, kept, broken = [], [], []
     for f in schema:
         src = F.col(f.name)
         value = src if raw.schema[f.name].dataType == f.dataType else src.try_cast(f.dataType)
         parsed.append(value.alias(f.name))
         kept.append(src.cast("string").alias(RAW + f.name))
-        broken.append(src.isNotNull() & value.isNull())
+        if f.name not in attributes:
+            broken.append(src.isNotNull() & value.isNull())
     unparseable = F.when(any_of(broken), F.lit("unparseable")).cast("string")
     return raw.select(*parsed, *kept, unparseable.alias(RULE))
+
+
+def check_columns(delivered: StructType, contract: StructType, table: str) -> None:
+    """SourceError naming every missing, extra or wrongly typed column of a delivered table."""
+    have = {f.name: f.dataType for f in delivered}
+    missing = [f.name for f in contract if f.name not in have]
+    extra = [name for name in have if name not in contract.fieldNames()]
+    retyped = [f"{f.name} is {have[f.name].simpleString()}, not {f.dataType.simpleString()}" for f in contract
+               if f.name in have and not _readable(have[f.name], f.dataType)]
+    problems = ([f"lacks contract column(s) {', '.join(missing)}"] if missing else []) + (
+        [f"has column(s) not in the contract: {', '.join(extra)}"] if extra else []) + retyped
+    if problems:
+        raise SourceError(f"source table {table} does not follow the contract (SPEC §3): {'; '.join(problems)}")
+
+
+def _readable(delivered: DataType, contract: DataType) -> bool:
+    """The contract's type, text (parsed row by row), a narrower integer, or a decimal of the
+    same scale (a value too large for the contract is a row that does not parse)."""
+    integers = (ByteType, ShortType, IntegerType, LongType)
+    widened = (isinstance(delivered, integers) and isinstance(contract, integers)
+               and integers.index(type(delivered)) <= integers.index(type(contract)))
+    same_scale = (isinstance(delivered, DecimalType) and isinstance(contract, DecimalType)
+                  and delivered.scale == contract.scale)
+    return delivered == contract or isinstance(delivered, StringType) or widened or same_scale
+
+
+def fingerprint(df: DataFrame) -> Column:
+    """SHA-256 of a row's delivered values: how a row with no month is known again later."""
+    return F.sha2(F.to_json(F.struct(*[F.col(c) for c in df.columns if c.startswith(RAW)])), 256)
 
 
 def flag(df: DataFrame, rule: str, bad: Column) -> DataFrame:
@@ -65,36 +99,106 @@ def flag_duplicates(df: DataFrame, keys: Sequence[str], rule: str = "duplicate_k
     return flag(df, rule, clean & (nth > 1))
 
 
-def flag_balance_breaks(ledger: DataFrame, prior: DataFrame | None) -> DataFrame:
-    """BAL_AFTER must equal the previous record's BAL_AFTER plus (C) or minus (D) TXN_AMT.
+def flag_not_owned(ledger: DataFrame, deposits: DataFrame) -> DataFrame:
+    """Rows whose account is not a deposit agreement of the row's own customer (`deposits`:
+    AGMT_ID, CUST_ID of the clean deposit agreements)."""
+    owners = deposits.select(F.col("AGMT_ID").alias("_d_agmt"), F.col("CUST_ID").alias("_owner"))
+    joined = ledger.join(owners, F.col("AGMT_ID") == F.col("_d_agmt"), how="left")
+    bad = F.col("AGMT_ID").isNotNull() & ~F.col("_owner").eqNullSafe(F.col("CUST_ID"))
+    return flag(joined, "account_not_owned", bad).drop("_d_agmt", "_owner")
 
-    The previous record is the account's preceding clean record by TXN_SEQ, or for the
-    month's first record the last record of earlier months (`prior`: agmt_id,
-    last_bal_after). An OPEN record starts from 0; OPENING_BALANCE sets the balance and is
-    not checked; a record with no known predecessor cannot be checked. Comparing with
-    the predecessor as delivered keeps one corrupt record from failing its successors."""
-    clean = F.col(RULE).isNull()
-    by_seq = Window.partitionBy(clean, "AGMT_ID").orderBy("TXN_SEQ", "TXN_ID")
-    with_prev = ledger.withColumn("_prev", F.lag("BAL_AFTER").over(by_seq))
+
+CHAINED = ("seq_disorder", "balance_break")     # rules about a record's place in its account's chain
+
+
+def _chain_order(df: DataFrame) -> Column:
+    """Which delivered record of an account counts as its latest: the highest TXN_SEQ, and
+    among records sharing it one that broke no structural rule, then the highest TXN_ID.
+    Null for a record with no place in the chain (no TXN_SEQ, BAL_AFTER or date)."""
+    placed = F.col("TXN_SEQ").isNotNull() & F.col("BAL_AFTER").isNotNull() & _posted().isNotNull()
+    sound = F.col(RULE).isNull() | F.col(RULE).isin(*CHAINED)
+    return F.when(placed, F.struct("TXN_SEQ", sound.alias("sound"), "TXN_ID"))
+
+
+def _posted() -> Column:
+    return F.coalesce(F.col("TXN_DT"), F.to_date(F.col("TXN_TS")))
+
+
+def flag_chain(ledger: DataFrame, prior: DataFrame | None) -> DataFrame:
+    """seq_disorder and balance_break, each against the account's previous *delivered*
+    record (the latest one with a lower TXN_SEQ, quarantined or not, so one bad record does
+    not condemn the correct one after it), or for the month's first record the last record
+    of earlier months (`prior`: agmt_id, last_txn_seq, last_bal_after).
+
+    seq_disorder: posted before the previous record, or numbered at or below earlier months'
+    last TXN_SEQ (the AUM method orders an account's records by TXN_SEQ).
+    balance_break: BAL_AFTER is not the previous BAL_AFTER plus (C) or minus (D) TXN_AMT. An
+    OPEN record starts from 0; OPENING_BALANCE sets the balance and is not checked; a record
+    with no known predecessor cannot be checked."""
+    earlier = Window.partitionBy("AGMT_ID").orderBy("TXN_SEQ").rangeBetween(Window.unboundedPreceding, -1)
+    previous = F.max_by(F.struct(F.col("BAL_AFTER").alias("bal"), _posted().alias("dt")), _chain_order(ledger))
+    with_prev = ledger.withColumn("_prev", previous.over(earlier))
     if prior is not None:
         with_prev = with_prev.join(
-            prior.select(F.col("agmt_id").alias("_p_agmt"), F.col("last_bal_after").alias("_prior")),
+            prior.select(F.col("agmt_id").alias("_p_agmt"), F.col("last_bal_after").alias("_prior"),
+                         F.col("last_txn_seq").alias("_prior_seq")),
             F.col("AGMT_ID") == F.col("_p_agmt"), how="left").drop("_p_agmt")
     else:
-        with_prev = with_prev.withColumn("_prior", F.lit(None).cast("decimal(18,2)"))
-    start = F.coalesce(F.col("_prev"), F.col("_prior"),
+        with_prev = with_prev.select("*", F.lit(None).cast("decimal(18,2)").alias("_prior"),
+                                     F.lit(None).cast("bigint").alias("_prior_seq"))
+    clean = F.col(RULE).isNull()
+    disorder = (_posted() < F.col("_prev.dt")) | (F.col("TXN_SEQ") <= F.col("_prior_seq"))
+    flagged = flag(with_prev, "seq_disorder", clean & disorder)
+    start = F.coalesce(F.col("_prev.bal"), F.col("_prior"),
                        F.when(F.col("TXN_CODE") == "OPEN", F.lit(0).cast("decimal(18,2)")))
     signed = F.when(F.col("DR_CR_FLAG") == "C", F.col("TXN_AMT")).otherwise(-F.col("TXN_AMT"))
     bad = ((F.col("TXN_CODE") != "OPENING_BALANCE") & start.isNotNull()
            & (F.col("BAL_AFTER") != start + signed))
-    return flag(with_prev, "balance_break", clean & bad).drop("_prev", "_prior")
+    return flag(flagged, "balance_break", F.col(RULE).isNull() & bad).drop("_prev", "_prior", "_prior_seq")
+
+
+def last_in_chain(ledger: DataFrame) -> DataFrame:
+    """agmt_id, last_txn_seq, last_bal_after: each account's latest delivered record."""
+    return (ledger.groupBy(F.col("AGMT_ID").alias("agmt_id"))
+            .agg(F.max_by(F.struct("TXN_SEQ", "BAL_AFTER"), _chain_order(ledger)).alias("r"))
+            .filter(F.col("r").isNotNull())
+            .select("agmt_id", F.col("r.TXN_SEQ").alias("last_txn_seq"), F.col("r.BAL_AFTER").alias("last_bal_after")))
+
+
+def null_bad_attributes(df: DataFrame, attributes: Sequence[Attribute], quality: Quality,
+                        known: dict[str, DataFrame]) -> DataFrame:
+    """Each bad attribute of a row that broke no row rule set to null, and `_nulled` = the
+    first attribute rule it broke (rows with a row rule keep their values: they are
+    quarantined whole)."""
+    bad: list[tuple[Attribute, Column]] = []
+    for a in attributes:
+        wrong = F.col(RAW + a.column).isNotNull() & F.col(a.column).isNull()      # did not parse
+        if a.codes:
+            wrong = wrong | ~F.col(a.column).isin(*a.codes)
+        if a.check is not None:
+            wrong = wrong | a.check(quality)
+        if a.ref is not None:
+            hit = f"_hit_{a.column}"
+            keys = known[a.ref].select(F.col(known[a.ref].columns[0]).alias(f"_ref_{a.column}")).distinct()
+            df = df.join(keys.withColumn(hit, F.lit(True)), F.col(a.column) == F.col(f"_ref_{a.column}"), how="left")
+            wrong = wrong | (F.col(a.column).isNotNull() & F.col(hit).isNull())
+        bad.append((a, F.col(RULE).isNull() & F.coalesce(wrong, F.lit(False))))
+    nulled = {a.column: F.when(~wrong, F.col(a.column)).alias(a.column) for a, wrong in bad}
+    first = F.coalesce(*[F.when(wrong, F.lit(a.rule)) for a, wrong in bad]) if bad else F.lit(None)
+    keep = [c for c in df.columns if not c.startswith(("_hit_", "_ref_"))]
+    return df.select(*[nulled.get(c, F.col(c)) for c in keep], first.cast("string").alias(NULLED))
+
+
+def counted_rule() -> Column:
+    """The rule a row is counted under: its row rule, else its first attribute rule."""
+    return F.coalesce(F.col(RULE), F.col(NULLED))
 
 
 def rule_counts(flagged: DataFrame, rules: Sequence[str]) -> DataFrame:
     """stat_month, rule, rows_in, rows_bad for every rule checked (zeros included)."""
     per_rule = flagged.groupBy("stat_month").agg(
         F.count(F.lit(1)).alias("rows_in"),
-        *[F.count(F.when(F.col(RULE) == r, 1)).alias(r) for r in rules])
+        *[F.count(F.when(counted_rule() == r, 1)).alias(r) for r in rules])
     stack = ", ".join(f"'{r}', `{r}`" for r in rules)
     return per_rule.select("stat_month", "rows_in",
                            F.expr(f"stack({len(rules)}, {stack}) as (rule, rows_bad)"))

@@ -11,7 +11,7 @@ MONTHS=${MONTHS:-12}
 START=${START:-2019-01}
 scripts/submit.sh generate --customers "$CUSTOMERS" --months "$MONTHS" --start-month "$START" --bad-rate 0.002
 LAST=$(.venv/bin/python -c "from lib.months import add_months; print(add_months('$START', $MONTHS - 1))")
-scripts/submit.sh monthly --from-month "$START" --month "$LAST"
+scripts/submit.sh monthly --from-month "$START" --month "$LAST" --ledger-start "$START"
 .venv/bin/python - <<'PY'
 from deltalake import DeltaTable
 runs = DeltaTable("warehouse/wealth.db/run_manifest").to_pandas().sort_values("started_at")

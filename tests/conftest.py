@@ -59,7 +59,7 @@ def parquet_province(conf, tmp_path_factory):
 def tagged_province(conf, parquet_province):
     """parquet_province with aum backfilled and tags for its last two months."""
     assert aum.main(job_args(conf, parquet_province, "e2e", "--from-month", E2E_MONTHS[0],
-                             "--month", E2E_MONTHS[-1])) == 0
+                             "--month", E2E_MONTHS[-1], "--ledger-start", E2E_MONTHS[0])) == 0
     for month in E2E_MONTHS[1:]:
         assert tags.main(job_args(conf, parquet_province, "e2e", "--month", month)) == 0
     return parquet_province
@@ -76,7 +76,8 @@ def churn_province(conf, tmp_path_factory):
     assert generate.main(job_args(conf, raw, "ret", "--customers", "8000", "--months", "12", "--seed", "11")) == 0
     for month in CHURN_MONTHS:
         assert ingest.main(job_args(conf, raw, "ret", "--month", month)) == 0
-    assert aum.main(job_args(conf, raw, "ret", "--from-month", CHURN_MONTHS[0], "--month", CHURN_MONTHS[-1])) == 0
+    assert aum.main(job_args(conf, raw, "ret", "--from-month", CHURN_MONTHS[0], "--month", CHURN_MONTHS[-1],
+                             "--ledger-start", CHURN_MONTHS[0])) == 0
     for month in ("2019-05", "2019-06", "2019-07", "2019-09", "2019-10"):
         assert tags.main(job_args(conf, raw, "ret", "--month", month)) == 0
     return raw

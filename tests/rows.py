@@ -1,6 +1,8 @@
 """Hand-made source rows for tests, delivered as strings the way a CSV extract is."""
 from __future__ import annotations
 
+import dataclasses
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StringType, StructField, StructType
 
@@ -31,3 +33,20 @@ def raw_rows(spark: SparkSession, table: str, rows: list[dict]) -> DataFrame:
     schema = StructType([StructField(n, StringType(), True) for n in names])
     data = [tuple({**DEFAULTS[table], **row}[n] for n in names) for row in rows]
     return spark.createDataFrame(data, schema)
+
+
+def hand_extract(spark, root, ledger_days, extra_ledger=()):
+    """A hand-written raw zone: one customer with one deposit account, a product holding in
+    each month of `ledger_days`, one clean ledger record on each of those days (a deposit of
+    1.00), and the `extra_ledger` rows."""
+    ledger = [{"TXN_ID": f"T{i}", "TXN_DT": day, "TXN_TS": f"{day} 09:00:00", "TXN_SEQ": str(i + 1),
+               "TXN_AMT": "1.00", "BAL_AFTER": f"{i + 1}.00"} for i, day in enumerate(ledger_days)] + list(extra_ledger)
+    holdings = [{"STAT_MONTH": month} for month in sorted({day[:7] for day in ledger_days})]
+    tables = {t: [{}] for t in DEFAULTS} | {"JNL_ACC_CHG": ledger, "T98_INDPTY_PROD_STAT": holdings}
+    for table, rows in tables.items():
+        raw_rows(spark, table, rows).write.mode("overwrite").parquet(f"{root}/{table}")
+
+
+def hand_conf(conf, root, database, **quality):
+    return dataclasses.replace(conf, database=database, paths=dataclasses.replace(conf.paths, raw_root=str(root)),
+                               quality=dataclasses.replace(conf.quality, **quality))

@@ -2,6 +2,8 @@
 job against the independent pandas implementation on a generated province."""
 from __future__ import annotations
 
+import dataclasses
+import logging
 from decimal import Decimal as D
 
 import pytest
@@ -9,11 +11,14 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import aum as aum_job
-from lib import aum, tiers, trend
-from lib.aum_run import population
+from lib import aum, aum_run, tiers, trend
+from lib.aum_run import population, run_aum
 from lib.config import Tiers, Volatility
+from lib.ingest import run_ingest
+from lib.io import MissingInputError
 from tests.aum_reference import reference_aum, reference_volatility
 from tests.conftest import E2E_MONTHS, job_args
+from tests.rows import hand_conf, hand_extract
 
 LEDGER = "cust_id string, agmt_id string, txn_dt date, txn_seq long, bal_after decimal(18,2)"
 CLOSE = "cust_id string, agmt_id string, bal_close decimal(18,2)"
@@ -124,7 +129,7 @@ def test_migration_matrix_and_ratios(spark):
 @pytest.fixture(scope="module")
 def aum_backfilled(spark, conf, parquet_province):
     assert aum_job.main(job_args(conf, parquet_province, "e2e", "--from-month", E2E_MONTHS[0],
-                                 "--month", E2E_MONTHS[-1])) == 0
+                                 "--month", E2E_MONTHS[-1], "--ledger-start", E2E_MONTHS[0])) == 0
     return spark.table("e2e.customer_month_aum").localCheckpoint()
 
 
@@ -145,7 +150,8 @@ def test_job_agrees_with_independent_pandas_to_the_cent(spark, aum_backfilled):
 
 def test_monthly_runs_equal_the_backfill_and_rerun_is_identical(spark, conf, parquet_province, aum_backfilled):
     for month in E2E_MONTHS:                          # incremental: each month from the previous close
-        assert aum_job.main(job_args(conf, parquet_province, "e2e", "--month", month)) == 0
+        assert aum_job.main(job_args(conf, parquet_province, "e2e", "--month", month,
+                                     "--ledger-start", E2E_MONTHS[0])) == 0
     assert_df_equality(spark.table("e2e.customer_month_aum"), aum_backfilled, ignore_row_order=True,
                        ignore_nullable=True, ignore_metadata=True)
 
@@ -157,3 +163,47 @@ def test_population_leaves_out_customers_who_open_later(spark):
                                      "cust_id string, open_dt date, stat_month string")
     got = sorted((r.cust_id, r.stat_month) for r in population(snapshot).collect())
     assert got == [("C1", "2019-01"), ("C2", "2019-02"), ("C3", "2019-01")]
+
+
+def test_aum_needs_the_month_before_written_by_the_same_run_and_names_later_months_stale(
+        spark, conf, tmp_path, monkeypatch, caplog):
+    log = logging.getLogger("wealth.aum")
+    hand_extract(spark, tmp_path, ["2019-01-02", "2019-02-02", "2019-03-02"])
+    hand = hand_conf(conf, tmp_path, "aum_hist")
+    for month in ("2019-01", "2019-02", "2019-03"):
+        run_ingest(spark, hand, month, log)
+    # no closing balances of 2019-01, and 2019-02 not said to be the ledger's first month: refused
+    with pytest.raises(MissingInputError, match=r"^aum for 2019-02 starts from the closing balances of 2019-01, which "
+                                                r"aum_hist_silver.account_month_balance does not have: run aum for "
+                                                r"2019-01 first, or if 2019-02 is the ledger's first month say so "
+                                                r"\(--ledger-start 2019-02\)$"):
+        run_aum(spark, hand, "2019-02", "2019-02", log)
+    assert not spark.catalog.tableExists("aum_hist.customer_month_aum")
+    started = dataclasses.replace(hand, ledger_start="2019-01")
+    with pytest.raises(MissingInputError, match=r"^aum for 2018-12: the month is before ledger_start 2019-01"):
+        run_aum(spark, started, "2018-12", "2018-12", log)
+    assert run_aum(spark, started, "2019-01", "2019-02", log) is None
+    # a re-run of 2019-01 stops between its two commits: 2019-02 cannot start from its balances
+    write = aum_run.replace_months
+
+    def crash(spark_, df, database, spec, months):
+        if spec.name == "account_month_balance":
+            raise RuntimeError("executor lost")
+        return write(spark_, df, database, spec, months)
+    monkeypatch.setattr(aum_run, "replace_months", crash)
+    with pytest.raises(RuntimeError):
+        run_aum(spark, started, "2019-01", "2019-01", log)
+    monkeypatch.undo()
+    with pytest.raises(MissingInputError, match=r"aum_hist.customer_month_aum and aum_hist_silver.account_month_balance "
+                                                r"for 2019-01 were last written by different aum runs .*: re-run aum "
+                                                r"for 2019-01$"):
+        run_aum(spark, started, "2019-02", "2019-02", log)
+    # re-running 2019-01 repairs it, and names 2019-02, computed before, as stale
+    stale = run_aum(spark, started, "2019-01", "2019-01", log)
+    assert stale.startswith("customer_month_aum of 2019-02..2019-02 (and what was computed from it) is stale")
+    assert "aum 2019-01..2019-01: customer_month_aum of 2019-02..2019-02" in caplog.text
+    assert run_aum(spark, started, "2019-02", "2019-02", log) is None
+    # --cascade recomputes the later months in the same pass
+    assert run_aum(spark, started, "2019-01", "2019-01", log, cascade=True) is None
+    last = spark.sql("DESCRIBE HISTORY aum_hist_silver.account_month_balance LIMIT 1").first()
+    assert last.userMetadata.endswith(" 2019-01..2019-02")

@@ -91,9 +91,10 @@ def cluster_refresh(spark, conf, cluster, small_province, tmp_path_factory):
     warehouse = folder / "warehouse"   # its own Derby metastore: one JVM per embedded Derby
     run = script("submit.sh", "--master", url, "monthly", "--raw-root", small_province, "--warehouse", warehouse,
                  "--database", "clu", "--jars-dir", folder / "jars", "--from-month", MONTHS[0], "--month", MONTHS[-1],
-                 timeout=1500)
+                 "--ledger-start", MONTHS[0], timeout=1500)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert monthly.main(job_args(conf, small_province, "loc", "--from-month", MONTHS[0], "--month", MONTHS[-1])) == 0
+    assert monthly.main(job_args(conf, small_province, "loc", "--from-month", MONTHS[0], "--month", MONTHS[-1],
+                                 "--ledger-start", MONTHS[0])) == 0
     return warehouse, folder / "jars", run.stdout + run.stderr
 
 

@@ -40,6 +40,7 @@ def test_unknown_top_level_key_is_named(tmp_path):
     ("quality:\n  min_volume_share: -0.1\n", "quality.min_volume_share"),
     ("source:\n  format: xlsx\n", "source.format"),
     ("database: Wealth-DB\n", "database"),
+    ("ledger_start: 2019-13\n", "ledger_start"),
     ("spark:\n  packages: [io.delta]\n", "spark.packages"),
     ("uplift:\n  als_rank: 6\n", "uplift.als_rank"),
     ("uplift:\n  min_score: 2\n", "uplift.min_score"),

@@ -52,12 +52,14 @@ def test_churn_by_category_of_the_screening(spark):
 
 def test_quality_summary_names_the_rules_largest_first(spark):
     quality = spark.createDataFrame([
-        ("JNL_ACC_CHG", "null_key", 1000, 1), ("JNL_ACC_CHG", "bad_amount", 1000, 3), ("JNL_ACC_CHG", "bad_code", 1000, 0),
-        ("ORG_DIM", "null_key", 20, 0)], "table_name string, rule string, rows_in bigint, rows_bad bigint")
-    expected = spark.createDataFrame([("JNL_ACC_CHG", 1000, 4, 0.004, "bad_amount 3, null_key 1"),
-                                      ("ORG_DIM", 20, 0, 0.0, "")],
-                                     "table_name string, rows_in bigint, rows_bad bigint, bad_share double, "
-                                     "rules string")
+        ("JNL_ACC_CHG", "null_key", "QUARANTINED", 1000, 1), ("JNL_ACC_CHG", "bad_amount", "QUARANTINED", 1000, 3),
+        ("JNL_ACC_CHG", "bad_code", "QUARANTINED", 1000, 0), ("JNL_ACC_CHG", "bad_channel", "NULLED", 1000, 2),
+        ("ORG_DIM", "null_key", "QUARANTINED", 20, 0)],
+        "table_name string, rule string, action string, rows_in bigint, rows_bad bigint")
+    expected = spark.createDataFrame([("JNL_ACC_CHG", 1000, 4, 2, 0.006, "bad_amount 3, bad_channel 2, null_key 1"),
+                                      ("ORG_DIM", 20, 0, 0, 0.0, "")],
+                                     "table_name string, rows_in bigint, rows_quarantined bigint, rows_nulled bigint, "
+                                     "bad_share double, rules string")
     assert_df_equality(report.quality_summary(quality), expected, ignore_nullable=True)
 
 

@@ -1,11 +1,12 @@
 """The session really runs Delta Lake, with the metastore kept inside the warehouse."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from pyspark.sql import functions as F
 
-from lib.io import ensure_table, replace_months
+from lib.io import ensure_table, months_in, replace_months
 from lib.tables import TableSpec
 
 SPEC = TableSpec("probe", "a probe table", (("v", "bigint", "a value"), ("stat_month", "string", "month")))
@@ -37,3 +38,13 @@ def test_session_settings(spark):
     assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"
     assert "delta-spark_4.1_2.13" in spark.conf.get("spark.jars.packages")
     assert spark.sparkContext.getCheckpointDir() is not None
+
+
+def test_months_are_read_from_the_delta_log_not_the_data(spark, warehouse):
+    for month in ("2019-01", "2019-02"):
+        rows = spark.range(2).select(F.col("id").alias("v"), F.lit(month).alias("stat_month"))
+        replace_months(spark, rows, "probe_months", SPEC, [month])
+    # with January's data files gone, a query over the data fails; the log still lists the month
+    shutil.rmtree(Path(warehouse) / "probe_months.db" / "probe" / "stat_month=2019-01")
+    assert months_in(spark, "probe_months.probe") == {"2019-01", "2019-02"}
+    assert months_in(spark, "probe_months.absent") == set()

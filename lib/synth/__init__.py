@@ -49,7 +49,7 @@ def with_bad_rows(tables: dict[str, DataFrame], p: GenParams, as_text: bool
             tables = {n: df.select(*[F.col(c).cast("string") for c in df.columns]) for n, df in tables.items()}
         return {n: df.withColumn(badrows.MARK, F.lit(None).cast("string")) for n, df in tables.items()}, None
     injected = {n: badrows.inject(df, n, p.bad_rate, p.seed, as_text) for n, df in tables.items()}
-    counts = [badrows.truth(df, n) for n, df in injected.items()]
+    counts = [badrows.truth(df, n, p.start_month) for n, df in injected.items()]
     total = counts[0]
     for c in counts[1:]:
         total = total.unionByName(c)
