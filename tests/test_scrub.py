@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
@@ -44,3 +48,29 @@ def test_a_failed_stage_is_recorded_scrubbed(spark, conf, monkeypatch):
     assert f"stage ingest failed ({expected})" in str(failed.value)
     run = spark.table("scrub.run_manifest").filter(F.col("stat_month") == "2019-01").first()
     assert (run.status, run.failed_stage, run.error) == ("FAILED", "ingest", expected)
+
+
+SPARK_LOGS = """
+import sys
+from lib.config import load_conf
+from lib.spark import build_session
+conf = load_conf("local", {"paths.warehouse": sys.argv[1], "spark.settings": {"spark.ui.enabled": "false"}})
+spark = build_session("scrub", conf)
+jvm = spark.sparkContext._jvm
+log = jvm.org.apache.logging.log4j.LogManager.getLogger("org.apache.spark.wealth_probe")
+log.warn("row (A410000067600, 邓娜洋) " + sys.argv[2], jvm.java.lang.RuntimeException("bad " + sys.argv[2]))
+spark.stop()
+"""
+
+
+def test_sparks_own_log_lines_are_scrubbed_too(tmp_path):
+    # Spark's log4j output goes to the JVM's stderr, not through Python: conf/log4j2.properties scrubs it
+    env = {**os.environ, "JAVA_TOOL_OPTIONS": "-Dsun.stderr.encoding=UTF-8 -Dstderr.encoding=UTF-8"}
+    run = subprocess.run([sys.executable, "-c", SPARK_LOGS, str(tmp_path), "410425199001010567"],
+                         cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, timeout=600)
+    err = run.stderr.decode("utf-8")
+    assert run.returncode == 0, err[-2000:]
+    lines = [line for line in err.splitlines() if "wealth_probe" in line or "RuntimeException" in line]
+    assert lines[0].endswith("WARN wealth_probe: row (****7600, 邓某) 410425********0567")
+    assert lines[1] == "java.lang.RuntimeException: bad 410425********0567"
+    assert "410425199001010567" not in err and "娜洋" not in err
