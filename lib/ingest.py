@@ -119,7 +119,7 @@ def validate_month(read, month: str, quality: Quality, prior_chain: DataFrame | 
 
 
 def quality_counts(validated: dict[str, Validated]) -> DataFrame:
-    """data_quality rows: stat_month, table_name, rule, rows_in, rows_bad."""
+    """data_quality rows: stat_month, table_name, rule, action, rows_in, rows_bad."""
     frames = [V.rule_counts(v.flagged, v.rules.rules).withColumn("table_name", F.lit(t))
               .withColumn("action", action(v.rules)) for t, v in validated.items()]
     out = frames[0]
@@ -128,9 +128,9 @@ def quality_counts(validated: dict[str, Validated]) -> DataFrame:
     return out.select("stat_month", "table_name", "rule", "action", "rows_in", "rows_bad")
 
 
-def action(rules: TableRules, rule: str = "rule") -> Column:
+def action(rules: TableRules) -> Column:
     """NULLED for an attribute rule (row kept, attribute set to null), else QUARANTINED."""
-    nulled = F.col(rule).isin(*rules.attribute_rules) if rules.attribute_rules else F.lit(False)
+    nulled = F.col("rule").isin(*rules.attribute_rules) if rules.attribute_rules else F.lit(False)
     return F.when(nulled, F.lit(NULLED)).otherwise(F.lit(QUARANTINED))
 
 

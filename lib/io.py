@@ -40,9 +40,9 @@ def ensure_table(spark: SparkSession, database: str, spec: TableSpec) -> str:
     """Create the database and the Delta table (with comments) if missing; its full name."""
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {database}")
     full = f"{database}.{spec.name}"
-    cols = ",\n  ".join(f"{name} {sqltype} COMMENT '{_quote(doc)}'" for name, sqltype, doc in spec.columns)
+    cols = ",\n  ".join(f"{name} {sqltype} COMMENT '{quote(doc)}'" for name, sqltype, doc in spec.columns)
     spark.sql(f"CREATE TABLE IF NOT EXISTS {full} (\n  {cols}\n) USING DELTA "
-              f"PARTITIONED BY ({spec.partition}) COMMENT '{_quote(spec.comment)}'")
+              f"PARTITIONED BY ({spec.partition}) COMMENT '{quote(spec.comment)}'")
     return full
 
 
@@ -88,7 +88,8 @@ def table_version(spark: SparkSession, table: str) -> int | None:
     return int(spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first().version)
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
+    """`text` for a single-quoted SQL literal."""
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
@@ -103,6 +104,17 @@ def delete_path(spark: SparkSession, path: str) -> None:
     """Remove a folder."""
     fs, hpath = _file_system(spark, path)
     fs.delete(hpath, True)
+
+
+def delta_tables_under(spark: SparkSession, folder: str) -> list[tuple[str, str]]:
+    """(name, path) of each Delta table folder (one with a _delta_log) directly under `folder`."""
+    fs, hpath = _file_system(spark, folder)
+    if not fs.exists(hpath):
+        return []
+    folders = [s.getPath() for s in fs.listStatus(hpath) if s.isDirectory()]   # bounded: tables
+    jvm = spark.sparkContext._jvm  # noqa: SLF001
+    return sorted((p.getName(), p.toString()) for p in folders
+                  if fs.exists(jvm.org.apache.hadoop.fs.Path(p, "_delta_log")))
 
 
 def write_bytes(spark: SparkSession, path: str, data: bytes) -> None:

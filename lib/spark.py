@@ -26,8 +26,13 @@ DELTA_SETTINGS = {
 }
 
 
-def session_settings(conf: Config) -> dict[str, str]:
-    """Every Spark setting the session gets, in one dict (also used by submit.sh)."""
+SERVING_DIR = "_serving"        # the SQL consumers' metastore, inside the warehouse (lib/serving.py)
+
+
+def session_settings(conf: Config, serving: bool = False) -> dict[str, str]:
+    """Every Spark setting the session gets, in one dict (also used by submit.sh). `serving`:
+    the Thrift Server's session, on the consumers' own embedded metastore, and with no SQL
+    on paths (delta.`/...`), which would reach around that metastore to any table."""
     warehouse = absolute(conf.paths.warehouse)
     settings = {
         **DELTA_SETTINGS,
@@ -43,21 +48,24 @@ def session_settings(conf: Config) -> dict[str, str]:
     java_options = [f"-Dlog4j2.configurationFile={LOG4J2}"] if LOG4J2.exists() else []
     if conf.spark.embedded_metastore:
         # Derby writes its database and derby.log where told: keep both in the warehouse.
+        home = f"{warehouse}/{SERVING_DIR}" if serving else warehouse
         settings["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
-            f"jdbc:derby:;databaseName={warehouse}/metastore_db;create=true")
-        java_options.append(f"-Dderby.system.home={warehouse}")
+            f"jdbc:derby:;databaseName={home}/metastore_db;create=true")
+        java_options.append(f"-Dderby.system.home={home}")
+    if serving:
+        settings["spark.sql.runSQLOnFiles"] = "false"
     java_options.append(settings.get("spark.driver.extraJavaOptions", ""))
     settings["spark.driver.extraJavaOptions"] = " ".join(o for o in java_options if o)
     return settings
 
 
-def build_session(app: str, conf: Config) -> SparkSession:
+def build_session(app: str, conf: Config, serving: bool = False) -> SparkSession:
     builder = SparkSession.builder.appName(f"wealth-{app}")
     # Under spark-submit (which starts Python with a gateway port) the master is the one it
     # was given; the conf's master is for sessions started from Python.
     if conf.spark.master and LAUNCHED_BY_SPARK_SUBMIT not in os.environ:
         builder = builder.master(conf.spark.master)
-    for key, value in session_settings(conf).items():
+    for key, value in session_settings(conf, serving).items():
         builder = builder.config(key, value)
     spark = builder.enableHiveSupport().getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

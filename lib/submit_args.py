@@ -27,10 +27,10 @@ def package(path: Path) -> None:
         zf.writestr("lib/BUILD", code_version().split("+", 1)[1])   # the commit, for run_manifest
 
 
-def submit_args(job_argv: list[str], master: str | None) -> list[str]:
+def submit_args(job_argv: list[str], master: str | None, serving: bool = False) -> list[str]:
     args, _ = job_parser("submit", "", needs_month=False).parse_known_args(job_argv)
     conf = conf_from_args(args)
-    settings = session_settings(conf)
+    settings = session_settings(conf, serving)
     out = ["--master", master or conf.spark.master or "local[2]", "--name", f"wealth ({conf.env})"]
     for key, flag in (("spark.jars.packages", "--packages"), ("spark.jars", "--jars")):
         if key in settings:
@@ -44,9 +44,10 @@ if __name__ == "__main__":
     cli = argparse.ArgumentParser()
     cli.add_argument("--master")
     cli.add_argument("--package", type=Path, required=True)
+    cli.add_argument("--serving", action="store_true", help="the Thrift Server's settings (lib/serving.py)")
     ours, job_argv = cli.parse_known_args(sys.argv[1:])
     try:
-        arguments = submit_args(job_argv, ours.master)
+        arguments = submit_args(job_argv, ours.master, ours.serving)
     except (ConfigError, FrozenJarsError) as err:
         sys.exit(f"submit: {err}")
     package(ours.package)

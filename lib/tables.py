@@ -71,8 +71,9 @@ def quarantine_spec(source: str) -> TableSpec:
                      (("stat_month", "string", STAT_MONTH_DOC + "; a row with no readable month (rule undated) is "
                                                                "filed under the first month ingested after it arrived"),
                       ("rule", "string", "the first validation rule the row broke"), _ACTION,
-                      (FINGERPRINT, "string", "rule undated: SHA-256 of the row's delivered values, by which "
-                                              "later months' ingests know it is already counted; null otherwise"))
+                      (FINGERPRINT, "string", "rule undated: SHA-256 of the row's delivered values (hex, digits "
+                                              "as g-p), by which later months' ingests know it is already "
+                                              "counted; null otherwise"))
                      + cols)
 
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The Spark Thrift Server (HiveThriftServer2) over the warehouse, for SQL/JDBC consumers:
-# the same conf as the jobs (Delta extension and catalog, the metastore, the pinned JVM
-# packages), listening on 127.0.0.1 only.
-#   scripts/thriftserver.sh start [job conf flags]   e.g. --env local --warehouse DIR [--master URL]
+# the same conf as the jobs (Delta extension and catalog, the pinned JVM packages),
+# listening on 127.0.0.1 only. With the embedded metastore it serves a metastore of its
+# own (lib/serving.py) that holds only the gold database's tables, registered when it
+# starts (--with-silver: the silver database too, which holds personal data in clear); it
+# does not lock the jobs' metastore, so refreshes run while it serves. Restart it to see
+# a table a refresh created after it started.
+#   scripts/thriftserver.sh start [--master URL] [--with-silver] [job conf flags]   e.g. --warehouse DIR
 #   scripts/thriftserver.sh query "SQL"              run SQL through beeline (JDBC), tab-separated out
 #   scripts/thriftserver.sh stop
 # Then: jdbc:hive2://127.0.0.1:10000/wealth (THRIFT_PORT). Logs under build/thriftserver/
-# (THRIFT_DIR). With the embedded Derby metastore only one JVM may open a warehouse: stop
-# the server before a refresh, or give the cluster an external metastore (README).
+# (THRIFT_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${THRIFT_DIR:-$PWD/build/thriftserver}
@@ -24,8 +27,9 @@ listening() {
 start() {
   if listening; then echo "thriftserver: something already listens on 127.0.0.1:$PORT" >&2; exit 1; fi
   mkdir -p "$DIR"
-  local master=()
+  local master=() serve=()
   if [ "${1:-}" = "--master" ]; then master=(--master "$2"); shift 2; fi
+  if [ "${1:-}" = "--with-silver" ]; then serve=(--with-silver); shift; fi
   # The Thrift Server's sessions load the catalog with the JVM's own class loader, which
   # does not see --packages or --jars (delta-io/delta#1332): Delta's jars go on the driver's
   # class path too, frozen (from the Ivy cache) unless --jars-dir names frozen ones.
@@ -37,7 +41,9 @@ start() {
       || { echo "thriftserver: could not resolve the JVM packages; see $DIR/freeze.log" >&2; exit 1; }
     set -- "$@" --jars-dir "$jars_dir"
   fi
-  mapfile -t ARGS < <(.venv/bin/python -m lib.submit_args --package build/wealth.zip "${master[@]}" "$@")
+  .venv/bin/python -m lib.serving "${serve[@]}" "$@" >"$DIR/serving.log" 2>&1 \
+    || { echo "thriftserver: could not register the served tables; see $DIR/serving.log" >&2; exit 1; }
+  mapfile -t ARGS < <(.venv/bin/python -m lib.submit_args --package build/wealth.zip --serving "${master[@]}" "$@")
   [ ${#ARGS[@]} -gt 0 ] || exit 2
   # only Delta's own jars: its dependencies that Spark also ships (Jackson, Hadoop, Parquet)
   # must not shadow Spark's versions on that class path
@@ -77,5 +83,6 @@ case "${1:-}" in
   start) shift; start "$@" ;;
   stop) stop ;;
   query) query "${2:?usage: scripts/thriftserver.sh query \"SQL\"}" ;;
-  *) echo "usage: scripts/thriftserver.sh start [--master URL] [job conf flags] | query \"SQL\" | stop" >&2; exit 2 ;;
+  *) echo "usage: scripts/thriftserver.sh start [--master URL] [--with-silver] [job conf flags] | query \"SQL\" | stop" >&2
+     exit 2 ;;
 esac

@@ -140,6 +140,12 @@ def test_gold_tables_over_jdbc_from_the_thrift_server(spark, cluster_refresh, tm
         tables = script("thriftserver.sh", "query", "SHOW TABLES IN clu", env=server)
         listed = {row[1] for row in tsv_rows(tables.stdout)[1:]}
         assert {"customer_month_aum", "customer_tags", "product_recommendation", "run_manifest"} <= listed
+        # only the gold database: the silver one (personal data in clear) is neither listed nor reachable by path
+        databases = script("thriftserver.sh", "query", "SHOW DATABASES", env=server)
+        assert databases.stdout.split() == ["namespace", "clu", "default"]
+        by_path = script("thriftserver.sh", "query", f"SELECT count(*) FROM delta.`{warehouse}/clu_silver.db/t01_indpty_id`",
+                         env=server)
+        assert by_path.returncode != 0 and "TABLE_OR_VIEW_NOT_FOUND" in by_path.stderr + by_path.stdout
         # the gold rows, through JDBC, are the local run's
         tiers = script("thriftserver.sh", "query", "SELECT stat_month, tier, count(*) AS n FROM clu.customer_month_aum "
                        "GROUP BY stat_month, tier ORDER BY stat_month, tier", env=server)

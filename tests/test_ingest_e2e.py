@@ -131,5 +131,5 @@ def test_an_undated_row_is_counted_once_under_the_first_month_ingested(spark, co
     assert sorted((r.stat_month, r.rows_in, r.rows_bad) for r in counts.collect()) == [
         ("2019-01", 26, 1), ("2019-02", 25, 0)]
     filed = spark.table("e2e_undated.quarantine_jnl_acc_chg").filter("rule = 'undated'").collect()
-    assert [(r.stat_month, r.txn_id, r.action, len(r.undated_fingerprint)) for r in filed] == [
-        ("2019-01", "U1", "QUARANTINED", 64)]
+    assert [(r.stat_month, r.txn_id, r.action, len(r.undated_fingerprint), r.undated_fingerprint.isalpha())
+            for r in filed] == [("2019-01", "U1", "QUARANTINED", 64, True)]
