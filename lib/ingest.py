@@ -19,7 +19,7 @@ from lib.io import months_in, read_raw, replace_months
 from lib.logs import stage
 from lib.months import add_months
 from lib.privacy import MASKS, scrub_column
-from lib.rules import REFERENCES, TABLE_RULES, TableRules, month_of
+from lib.rules import CUST_ID_PATTERN, REFERENCES, TABLE_RULES, TableRules, month_of
 from lib.schemas import DEPOSIT_PRODUCTS, PERSONAL_COLUMNS, SOURCE_TABLES
 from lib.tables import (DATA_QUALITY, FINGERPRINT, LEDGER_CHAIN_STATE, NULLED, QUARANTINED, quarantine_column,
                         quarantine_spec, silver_spec)
@@ -192,7 +192,7 @@ def quarantine_rows(v: Validated) -> DataFrame:
         if field.name in codes:
             fits = raw.isin(*codes[field.name])
         elif field.name in CUSTOMER_NUMBERS:
-            fits = raw.rlike(r"^\d{10}$")
+            fits = raw.rlike(CUST_ID_PATTERN)
         elif isinstance(field.dataType, StringType):
             fits = F.lit(False)
         else:

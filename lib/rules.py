@@ -22,6 +22,7 @@ from lib.config import MONTH_PATTERN, Quality
 Check = Callable[[Quality], Column]
 
 # Where a reference points: (source table, its key column).
+CUST_ID_PATTERN = r"^\d{10}$"          # a customer number
 REFERENCES = {"org": ("ORG_DIM", "ORG_ID"), "customer": ("T01_INDPTY_ID", "CUST_ID"),
               "account": ("T03_AGREEMENT", "AGMT_ID")}
 
@@ -89,7 +90,7 @@ TABLE_RULES: dict[str, TableRules] = {
     "ORG_DIM": TableRules("ORG_DIM", keys=("ORG_ID",), unique=("ORG_ID",)),
     "T01_INDPTY_ID": TableRules(
         "T01_INDPTY_ID", keys=("CUST_ID",),
-        checks=(("bad_value", lambda q: ~F.col("CUST_ID").rlike(r"^\d{10}$")),),
+        checks=(("bad_value", lambda q: ~F.col("CUST_ID").rlike(CUST_ID_PATTERN)),),
         unique=("CUST_ID",),
         attributes=(Attribute("ID_NO", "bad_id_no", check=lambda q: F.length("ID_NO") != 18),
                     Attribute("GENDER", "bad_gender", codes=S.GENDERS),

@@ -87,9 +87,17 @@ def flag_first(df: DataFrame, rule: str, bad: Column) -> DataFrame:
 
 def flag_unknown(df: DataFrame, column: str, known: DataFrame, rule: str) -> DataFrame:
     """Rows whose `column` (when given) is not among the single column of `known`."""
-    keys = known.select(F.col(known.columns[0]).alias("_ref")).distinct().withColumn("_hit", F.lit(True))
-    joined = df.join(keys, F.col(column) == F.col("_ref"), how="left")
-    return flag(joined, rule, F.col(column).isNotNull() & F.col("_hit").isNull()).drop("_ref", "_hit")
+    joined, unknown = with_unknown(df, column, known)
+    return flag(joined, rule, unknown).drop(f"_ref_{column}", f"_hit_{column}")
+
+
+def with_unknown(df: DataFrame, column: str, known: DataFrame) -> tuple[DataFrame, Column]:
+    """`df` joined to the keys of `known` (its single column), and the condition "`column`
+    is given but not among them"; the join adds _ref_<column> and _hit_<column>."""
+    ref, hit = f"_ref_{column}", f"_hit_{column}"
+    keys = known.select(F.col(known.columns[0]).alias(ref)).distinct().withColumn(hit, F.lit(True))
+    joined = df.join(keys, F.col(column) == F.col(ref), how="left")
+    return joined, F.col(column).isNotNull() & F.col(hit).isNull()
 
 
 def flag_duplicates(df: DataFrame, keys: Sequence[str], rule: str = "duplicate_key") -> DataFrame:
@@ -180,10 +188,8 @@ def null_bad_attributes(df: DataFrame, attributes: Sequence[Attribute], quality:
         if a.check is not None:
             wrong = wrong | a.check(quality)
         if a.ref is not None:
-            hit = f"_hit_{a.column}"
-            keys = known[a.ref].select(F.col(known[a.ref].columns[0]).alias(f"_ref_{a.column}")).distinct()
-            df = df.join(keys.withColumn(hit, F.lit(True)), F.col(a.column) == F.col(f"_ref_{a.column}"), how="left")
-            wrong = wrong | (F.col(a.column).isNotNull() & F.col(hit).isNull())
+            df, unknown = with_unknown(df, a.column, known[a.ref])
+            wrong = wrong | unknown
         bad.append((a, F.col(RULE).isNull() & F.coalesce(wrong, F.lit(False))))
     nulled = {a.column: F.when(~wrong, F.col(a.column)).alias(a.column) for a, wrong in bad}
     first = F.coalesce(*[F.when(wrong, F.lit(a.rule)) for a, wrong in bad]) if bad else F.lit(None)
