@@ -15,7 +15,7 @@ from pyspark.sql.types import DateType, StringType, StructField
 
 from lib import validation as V
 from lib.config import Config, Quality
-from lib.io import months_in, read_raw, replace_months
+from lib.io import months_in, read_raw, replace_months, rows_frame
 from lib.logs import stage
 from lib.months import add_months
 from lib.privacy import MASKS, scrub_column
@@ -215,13 +215,13 @@ def chain_state(ledger: Validated, prior: DataFrame | None, month: str) -> DataF
 
 
 def publish(spark: SparkSession, conf: Config, month: str, validated: dict[str, Validated],
-            counts: DataFrame, prior_chain: DataFrame | None) -> None:
+            counts: list[dict], prior_chain: DataFrame | None) -> None:
     """Write silver, quarantine, data_quality and the ledger chain state for `month`.
     Each write replaces only the run's month, so a re-run is identical."""
     for table, v in validated.items():
         replace_months(spark, silver_rows(v), conf.silver_database, silver_spec(table), [month])
         replace_months(spark, quarantine_rows(v), conf.database, quarantine_spec(table), [month])
-    replace_months(spark, counts, conf.database, DATA_QUALITY, [month])
+    replace_months(spark, rows_frame(spark, DATA_QUALITY, counts), conf.database, DATA_QUALITY, [month])
     state = chain_state(validated["JNL_ACC_CHG"], prior_chain, month)
     replace_months(spark, state, conf.silver_database, LEDGER_CHAIN_STATE, [month])
 
@@ -232,8 +232,7 @@ def run_ingest(spark: SparkSession, conf: Config, month: str, log) -> list[dict]
     with stage(log, f"validate {month}") as st:
         validated = validate_month(lambda t: read_raw(spark, conf, t), month, conf.quality, prior,
                                    lambda t: filed_undated(spark, conf, t, month))
-        counts = quality_counts(validated).cache()
-        rows = [r.asDict() for r in counts.collect()]  # bounded: tables x rules x 2 months
+        rows = [r.asDict() for r in quality_counts(validated).collect()]  # bounded: tables x rules
         st.rows_in = sum({(r["table_name"], r["stat_month"]): r["rows_in"] for r in rows}.values())
     for table in validated:
         mine = [r for r in rows if r["table_name"] == table]
@@ -244,7 +243,7 @@ def run_ingest(spark: SparkSession, conf: Config, month: str, log) -> list[dict]
                       conf.quality.min_volume_share)
         check_limits(rows, conf.quality.max_bad_share)
         with stage(log, f"publish {month}"):
-            publish(spark, conf, month, validated, counts, prior)
+            publish(spark, conf, month, validated, rows, prior)
     finally:
         for v in validated.values():
             v.flagged.unpersist()
@@ -261,12 +260,14 @@ def previous_volumes(spark: SparkSession, conf: Config, month: str) -> dict[str,
 
 
 def filed_undated(spark: SparkSession, conf: Config, table: str, month: str) -> DataFrame | None:
-    """Fingerprints of `table`'s rows quarantined as undated under a month other than `month`."""
+    """Fingerprints of `table`'s rows quarantined as undated under a month other than `month`,
+    read now: the month's validated rows must not depend on the table this run rewrites (a
+    cached DataFrame over a table is recomputed each time the table is written)."""
     name = conf.table(quarantine_spec(table).name)
     if not spark.catalog.tableExists(name):
         return None
     return (spark.table(name).filter((F.col("rule") == "undated") & (F.col("stat_month") != month))
-            .select(FINGERPRINT))
+            .select(FINGERPRINT).localCheckpoint())
 
 
 def read_prior_chain(spark: SparkSession, conf: Config, month: str) -> DataFrame | None:
