@@ -7,6 +7,7 @@ referred to, so tables are validated in dependency order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -17,7 +18,7 @@ from lib import validation as V
 from lib.config import Config, Quality
 from lib.io import months_in, read_raw, replace_months, rows_frame
 from lib.logs import stage
-from lib.months import add_months
+from lib.months import add_months, month_range
 from lib.privacy import MASKS, scrub_column
 from lib.rules import CUST_ID_PATTERN, REFERENCES, TABLE_RULES, TableRules, month_of
 from lib.schemas import DEPOSIT_PRODUCTS, PERSONAL_COLUMNS, SOURCE_TABLES
@@ -50,27 +51,30 @@ class Validated:
         return self.flagged.filter(V.counted_rule().isNotNull())
 
 
-def month_slice(raw: DataFrame, table: str, month: str) -> DataFrame:
-    """Rows that can belong to `month` (or to no month), read cheaply: a typed ledger is
+def month_slice(raw: DataFrame, table: str, months: Sequence[str]) -> DataFrame:
+    """Rows that can belong to `months` (or to no month), read cheaply: a typed ledger is
     pruned by TXN_DT before anything is parsed."""
     if table == "JNL_ACC_CHG" and isinstance(raw.schema["TXN_DT"].dataType, DateType):
-        first = F.to_date(F.lit(f"{month}-01"))
-        return raw.filter(F.col("TXN_DT").between(first, F.last_day(first)) | F.col("TXN_DT").isNull())
+        first, last = F.to_date(F.lit(f"{months[0]}-01")), F.last_day(F.to_date(F.lit(f"{months[-1]}-01")))
+        return raw.filter(F.col("TXN_DT").between(first, last) | F.col("TXN_DT").isNull())
     return raw
 
 
-def validate_table(raw: DataFrame, rules: TableRules, month: str, quality: Quality,
+def validate_table(raw: DataFrame, rules: TableRules, months: Sequence[str], quality: Quality,
                    known: dict[str, DataFrame], prior_chain: DataFrame | None = None,
                    filed: DataFrame | None = None) -> DataFrame:
-    """The month's rows of one table, each with the first rule it broke (or null). Rows
-    with no readable month are the month's too, unless `filed` (fingerprints of rows
-    already quarantined as undated under another month) holds them: counted once."""
-    df = V.parse_to_contract(month_slice(raw, rules.table, month), SOURCE_TABLES[rules.table],
+    """The rows of one table for `months` (a dimension snapshot: for the first of them),
+    each with the first rule it broke (or null). Rows with no readable month are the first
+    month's, unless `filed` (fingerprints of rows already quarantined as undated under a
+    month outside the run) holds them: counted once. Rules that compare rows (duplicates,
+    the balance chain) compare within a month, as month-by-month runs would."""
+    df = V.parse_to_contract(month_slice(raw, rules.table, months), SOURCE_TABLES[rules.table],
                              rules.table, [a.column for a in rules.attributes])
-    df = df.withColumn("_dated", month_of(rules.table, month))
+    df = df.withColumn("_dated", month_of(rules.table, months[0]))
     dated = F.col("_dated")
     # (T98's own STAT_MONTH gives way to the month the row is filed under; its delivered value stays in _raw_)
-    df = df.filter(dated.isNull() | (dated == month)).withColumn("stat_month", F.lit(month))
+    df = df.filter(dated.isNull() | dated.isin(*months)).withColumn("stat_month",
+                                                                    F.coalesce(dated, F.lit(months[0])))
     if rules.datable:
         df = df.withColumn(FINGERPRINT, F.when(dated.isNull(), V.fingerprint(df)))
         if filed is not None:
@@ -90,31 +94,33 @@ def validate_table(raw: DataFrame, rules: TableRules, month: str, quality: Quali
     if rules.ledger:
         df = V.flag_not_owned(df, known["deposit"])
     if rules.unique:
-        df = V.flag_duplicates(df, rules.unique)
+        df = V.flag_duplicates(df, (*rules.unique, "stat_month"))
     if rules.ledger:
         df = V.flag_chain(df, prior_chain)
     return V.null_bad_attributes(df, rules.attributes, quality, known).drop("_dated")
 
 
-def validate_month(read, month: str, quality: Quality, prior_chain: DataFrame | None,
-                   filed=lambda table: None) -> dict[str, Validated]:
-    """Validate every source table for `month`; `read(table)` gives the raw DataFrame and
-    `filed(table)` the undated rows already quarantined under other months (or None).
+def validate_months(read, months: Sequence[str], quality: Quality, prior_chain: DataFrame | None,
+                    filed=lambda table: None) -> dict[str, Validated]:
+    """Validate every source table for `months` (consecutive); `read(table)` gives the raw
+    DataFrame and `filed(table)` the undated rows already quarantined under months outside
+    the run (or None). A dimension snapshot is validated once and stands for each month.
     Each result is persisted: it is counted, then written twice (clean and quarantine)."""
     out: dict[str, Validated] = {}
     known: dict[str, DataFrame] = {}
     for table in INGEST_ORDER:
         rules = TABLE_RULES[table]
-        flagged = validate_table(read(table), rules, month, quality, known,
+        flagged = validate_table(read(table), rules, months, quality, known,
                                  prior_chain if rules.ledger else None, filed(table) if rules.datable else None)
-        flagged = flagged.persist(StorageLevel.MEMORY_AND_DISK)
-        out[table] = Validated(table, flagged, rules)
+        if not rules.datable and len(months) > 1:
+            flagged = flagged.withColumn("stat_month", F.explode(F.array(*[F.lit(m) for m in months])))
+        out[table] = Validated(table, flagged.persist(StorageLevel.MEMORY_AND_DISK), rules)
+        snapshot = out[table].clean.filter(F.col("stat_month") == months[0])
         for ref, (ref_table, key) in REFERENCES.items():
             if ref_table == table:
-                known[ref] = out[table].clean.select(key)
+                known[ref] = snapshot.select(key)
         if table == "T03_AGREEMENT":
-            known["deposit"] = out[table].clean.filter(F.col("PROD_TYPE").isin(*DEPOSIT_PRODUCTS)).select(
-                "AGMT_ID", "CUST_ID")
+            known["deposit"] = snapshot.filter(F.col("PROD_TYPE").isin(*DEPOSIT_PRODUCTS)).select("AGMT_ID", "CUST_ID")
     return out
 
 
@@ -204,46 +210,41 @@ def quarantine_rows(v: Validated) -> DataFrame:
                       *[delivered(f) for f in SOURCE_TABLES[v.table]])
 
 
-def chain_state(ledger: Validated, prior: DataFrame | None, month: str) -> DataFrame:
-    """Per account, the latest record delivered up to the end of `month` (the one the next
-    month's first record is checked against); accounts quiet this month carry forward."""
-    last = V.last_in_chain(ledger.flagged)
-    if prior is not None:
-        quiet = prior.join(last.select("agmt_id"), on="agmt_id", how="left_anti")
-        last = last.unionByName(quiet.select("agmt_id", "last_txn_seq", "last_bal_after"))
-    return last.withColumn("stat_month", F.lit(month))
-
-
-def publish(spark: SparkSession, conf: Config, month: str, validated: dict[str, Validated],
+def publish(spark: SparkSession, conf: Config, months: list[str], validated: dict[str, Validated],
             counts: list[dict], prior_chain: DataFrame | None) -> None:
-    """Write silver, quarantine, data_quality and the ledger chain state for `month`.
-    Each write replaces only the run's month, so a re-run is identical."""
+    """Write silver, quarantine, data_quality and the ledger chain state for `months`.
+    Each write replaces only the run's months, so a re-run is identical."""
     for table, v in validated.items():
-        replace_months(spark, silver_rows(v), conf.silver_database, silver_spec(table), [month])
-        replace_months(spark, quarantine_rows(v), conf.database, quarantine_spec(table), [month])
-    replace_months(spark, rows_frame(spark, DATA_QUALITY, counts), conf.database, DATA_QUALITY, [month])
-    state = chain_state(validated["JNL_ACC_CHG"], prior_chain, month)
-    replace_months(spark, state, conf.silver_database, LEDGER_CHAIN_STATE, [month])
+        replace_months(spark, silver_rows(v), conf.silver_database, silver_spec(table), months)
+        replace_months(spark, quarantine_rows(v), conf.database, quarantine_spec(table), months)
+    replace_months(spark, rows_frame(spark, DATA_QUALITY, counts), conf.database, DATA_QUALITY, months)
+    states = V.chain_states(validated["JNL_ACC_CHG"].flagged, prior_chain, months)
+    replace_months(spark, states, conf.silver_database, LEDGER_CHAIN_STATE, months)
 
 
-def run_ingest(spark: SparkSession, conf: Config, month: str, log) -> list[dict]:
-    """Validate, check the limits, publish; the data_quality rows of the month."""
-    prior = read_prior_chain(spark, conf, month)
-    with stage(log, f"validate {month}") as st:
-        validated = validate_month(lambda t: read_raw(spark, conf, t), month, conf.quality, prior,
-                                   lambda t: filed_undated(spark, conf, t, month))
-        rows = [r.asDict() for r in quality_counts(validated).collect()]  # bounded: tables x rules
+def run_ingest(spark: SparkSession, conf: Config, first: str, last: str, log) -> list[dict]:
+    """Validate first..last in one pass, check each month's volumes and limits, publish; the
+    data_quality rows of the months. The same tables as month-by-month runs."""
+    months = month_range(first, last)
+    span = first if first == last else f"{first}..{last}"
+    prior = read_prior_chain(spark, conf, first)
+    with stage(log, f"validate {span}") as st:
+        validated = validate_months(lambda t: read_raw(spark, conf, t), months, conf.quality, prior,
+                                    lambda t: filed_undated(spark, conf, t, months))
+        rows = [r.asDict() for r in quality_counts(validated).collect()]  # bounded: tables x rules x months
         st.rows_in = sum({(r["table_name"], r["stat_month"]): r["rows_in"] for r in rows}.values())
     for table in validated:
         mine = [r for r in rows if r["table_name"] == table]
         log.info("%s: rows_in=%s rows_bad=%s", table,
                  sum({r["stat_month"]: r["rows_in"] for r in mine}.values()), sum(r["rows_bad"] for r in mine))
     try:
-        check_volumes(month_volumes(rows, month), month, previous_volumes(spark, conf, month), add_months(month, -1),
-                      conf.quality.min_volume_share)
+        for month in months:
+            before = add_months(month, -1)
+            previous = month_volumes(rows, before) if before in months else previous_volumes(spark, conf, month)
+            check_volumes(month_volumes(rows, month), month, previous, before, conf.quality.min_volume_share)
         check_limits(rows, conf.quality.max_bad_share)
-        with stage(log, f"publish {month}"):
-            publish(spark, conf, month, validated, rows, prior)
+        with stage(log, f"publish {span}"):
+            publish(spark, conf, months, validated, rows, prior)
     finally:
         for v in validated.values():
             v.flagged.unpersist()
@@ -259,19 +260,19 @@ def previous_volumes(spark: SparkSession, conf: Config, month: str) -> dict[str,
     return month_volumes([r.asDict() for r in rows], previous) if rows else None
 
 
-def filed_undated(spark: SparkSession, conf: Config, table: str, month: str) -> DataFrame | None:
-    """Fingerprints of `table`'s rows quarantined as undated under a month other than `month`,
-    read now: the month's validated rows must not depend on the table this run rewrites (a
+def filed_undated(spark: SparkSession, conf: Config, table: str, months: list[str]) -> DataFrame | None:
+    """Fingerprints of `table`'s rows quarantined as undated under a month outside `months`,
+    read now: the run's validated rows must not depend on the table this run rewrites (a
     cached DataFrame over a table is recomputed each time the table is written)."""
     name = conf.table(quarantine_spec(table).name)
     if not spark.catalog.tableExists(name):
         return None
-    return (spark.table(name).filter((F.col("rule") == "undated") & (F.col("stat_month") != month))
+    return (spark.table(name).filter((F.col("rule") == "undated") & ~F.col("stat_month").isin(*months))
             .select(FINGERPRINT).localCheckpoint())
 
 
 def read_prior_chain(spark: SparkSession, conf: Config, month: str) -> DataFrame | None:
-    """Last month's chain state, if that month was ingested."""
+    """The chain state of the month before `month`, if that month was ingested."""
     name, previous = conf.silver_table(LEDGER_CHAIN_STATE.name), add_months(month, -1)
     if previous not in months_in(spark, name):
         return None

@@ -39,7 +39,7 @@ class StageFailed(RuntimeError):
 
 
 def _ingest(spark: SparkSession, conf: Config, month: str, log) -> str | None:
-    run_ingest(spark, conf, month, log)
+    run_ingest(spark, conf, month, month, log)
     return None
 
 

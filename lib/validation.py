@@ -136,26 +136,24 @@ def _posted() -> Column:
 
 def flag_chain(ledger: DataFrame, prior: DataFrame | None) -> DataFrame:
     """seq_disorder and balance_break, each against the account's previous *delivered*
-    record (the latest one with a lower TXN_SEQ, quarantined or not, so one bad record does
-    not condemn the correct one after it), or for the month's first record the last record
-    of earlier months (`prior`: agmt_id, last_txn_seq, last_bal_after).
+    record (the latest one of the same month with a lower TXN_SEQ, quarantined or not, so one
+    bad record does not condemn the correct one after it), or for a month's first record the
+    last record of earlier months: of the run's, else `prior` (agmt_id, last_txn_seq,
+    last_bal_after: the state before the run's first month). Months are checked one by one,
+    so a run over several months flags what runs month by month would.
 
     seq_disorder: posted before the previous record, or numbered at or below earlier months'
     last TXN_SEQ (the AUM method orders an account's records by TXN_SEQ).
     balance_break: BAL_AFTER is not the previous BAL_AFTER plus (C) or minus (D) TXN_AMT. An
     OPEN record starts from 0; OPENING_BALANCE sets the balance and is not checked; a record
     with no known predecessor cannot be checked."""
-    earlier = Window.partitionBy("AGMT_ID").orderBy("TXN_SEQ").rangeBetween(Window.unboundedPreceding, -1)
+    earlier = (Window.partitionBy("AGMT_ID", "stat_month").orderBy("TXN_SEQ")
+               .rangeBetween(Window.unboundedPreceding, -1))
     previous = F.max_by(F.struct(F.col("BAL_AFTER").alias("bal"), _posted().alias("dt")), _chain_order(ledger))
-    with_prev = ledger.withColumn("_prev", previous.over(earlier))
-    if prior is not None:
-        with_prev = with_prev.join(
-            prior.select(F.col("agmt_id").alias("_p_agmt"), F.col("last_bal_after").alias("_prior"),
-                         F.col("last_txn_seq").alias("_prior_seq")),
-            F.col("AGMT_ID") == F.col("_p_agmt"), how="left").drop("_p_agmt")
-    else:
-        with_prev = with_prev.select("*", F.lit(None).cast("decimal(18,2)").alias("_prior"),
-                                     F.lit(None).cast("bigint").alias("_prior_seq"))
+    before = _before_each_month(ledger, prior)
+    with_prev = (ledger.withColumn("_prev", previous.over(earlier))
+                 .join(before, (F.col("AGMT_ID") == F.col("_p_agmt")) & (F.col("stat_month") == F.col("_p_month")),
+                       how="left").drop("_p_agmt", "_p_month"))
     clean = F.col(RULE).isNull()
     disorder = (_posted() < F.col("_prev.dt")) | (F.col("TXN_SEQ") <= F.col("_prior_seq"))
     flagged = flag(with_prev, "seq_disorder", clean & disorder)
@@ -167,12 +165,49 @@ def flag_chain(ledger: DataFrame, prior: DataFrame | None) -> DataFrame:
     return flag(flagged, "balance_break", F.col(RULE).isNull() & bad).drop("_prev", "_prior", "_prior_seq")
 
 
-def last_in_chain(ledger: DataFrame) -> DataFrame:
-    """agmt_id, last_txn_seq, last_bal_after: each account's latest delivered record."""
-    return (ledger.groupBy(F.col("AGMT_ID").alias("agmt_id"))
-            .agg(F.max_by(F.struct("TXN_SEQ", "BAL_AFTER"), _chain_order(ledger)).alias("r"))
-            .filter(F.col("r").isNotNull())
-            .select("agmt_id", F.col("r.TXN_SEQ").alias("last_txn_seq"), F.col("r.BAL_AFTER").alias("last_bal_after")))
+def _month_last(ledger: DataFrame) -> DataFrame:
+    """agmt_id, stat_month, last (struct seq, bal): each account's latest delivered record of
+    each month, null when none of its records has a place in the chain."""
+    return ledger.groupBy(F.col("AGMT_ID").alias("agmt_id"), "stat_month").agg(
+        F.max_by(F.struct(F.col("TXN_SEQ").alias("seq"), F.col("BAL_AFTER").alias("bal")),
+                 _chain_order(ledger)).alias("last"))
+
+
+def _prior_struct(prior: DataFrame) -> DataFrame:
+    return prior.select("agmt_id", F.struct(F.col("last_txn_seq").alias("seq"),
+                                            F.col("last_bal_after").alias("bal")).alias("start"))
+
+
+def _before_each_month(ledger: DataFrame, prior: DataFrame | None) -> DataFrame:
+    """_p_agmt, _p_month, _prior_seq, _prior: per account and month of the run, the last
+    record delivered before that month."""
+    earlier = Window.partitionBy("agmt_id").orderBy("stat_month").rowsBetween(Window.unboundedPreceding, -1)
+    before = _month_last(ledger).select("agmt_id", "stat_month",
+                                        F.last("last", ignorenulls=True).over(earlier).alias("before"))
+    if prior is not None:
+        before = before.join(_prior_struct(prior), "agmt_id", how="left").select(
+            "agmt_id", "stat_month", F.coalesce("before", "start").alias("before"))
+    return before.select(F.col("agmt_id").alias("_p_agmt"), F.col("stat_month").alias("_p_month"),
+                         F.col("before.seq").alias("_prior_seq"), F.col("before.bal").alias("_prior"))
+
+
+def chain_states(ledger: DataFrame, prior: DataFrame | None, months: Sequence[str]) -> DataFrame:
+    """agmt_id, last_txn_seq, last_bal_after, stat_month: for each month of the run, each
+    account's latest record delivered up to the end of that month (the one the next month's
+    first record is checked against); accounts quiet in a month carry forward."""
+    last = _month_last(ledger)
+    accounts = last.select("agmt_id")
+    if prior is not None:
+        accounts = accounts.unionByName(prior.select("agmt_id"))
+    grid = accounts.distinct().select("agmt_id", F.explode(F.array(*[F.lit(m) for m in months])).alias("stat_month"))
+    so_far = Window.partitionBy("agmt_id").orderBy("stat_month").rowsBetween(Window.unboundedPreceding, 0)
+    state = grid.join(last, ["agmt_id", "stat_month"], how="left").select(
+        "agmt_id", "stat_month", F.last("last", ignorenulls=True).over(so_far).alias("state"))
+    if prior is not None:
+        state = state.join(_prior_struct(prior), "agmt_id", how="left").select(
+            "agmt_id", "stat_month", F.coalesce("state", "start").alias("state"))
+    return state.filter(F.col("state").isNotNull()).select(
+        "agmt_id", F.col("state.seq").alias("last_txn_seq"), F.col("state.bal").alias("last_bal_after"), "stat_month")
 
 
 def null_bad_attributes(df: DataFrame, attributes: Sequence[Attribute], quality: Quality,

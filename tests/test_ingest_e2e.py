@@ -11,8 +11,9 @@ from pyspark.sql import functions as F
 
 from jobs import generate, ingest
 from tests.conftest import E2E_MONTHS as MONTHS, job_args as args
-from lib.ingest import QualityError, run_ingest
+from lib.ingest import INGEST_ORDER, QualityError, run_ingest
 from lib.synth.badrows import DIMENSION_MONTH, IN_PLACE, KINDS
+from lib.tables import DATA_QUALITY, LEDGER_CHAIN_STATE, quarantine_spec, silver_spec
 from tests.rows import hand_conf, hand_extract
 
 
@@ -71,6 +72,15 @@ def test_rerunning_a_month_gives_identical_tables(spark, conf, parquet_province)
                        ignore_metadata=True)
 
 
+def test_a_backfill_in_one_pass_gives_the_month_by_month_tables(spark, conf, parquet_province):
+    assert ingest.main(args(conf, parquet_province, "e2e_once", "--from-month", MONTHS[0], "--month", MONTHS[-1])) == 0
+    written = ([f"_silver.{silver_spec(t).name}" for t in INGEST_ORDER] + [f".{quarantine_spec(t).name}" for t in
+               INGEST_ORDER] + [f".{DATA_QUALITY.name}", f"_silver.{LEDGER_CHAIN_STATE.name}"])
+    for table in written:
+        assert_df_equality(spark.table(f"e2e_once{table}"), spark.table(f"e2e{table}"), ignore_row_order=True,
+                           ignore_nullable=True, ignore_metadata=True)
+
+
 def test_csv_input_with_unparseable_values(spark, conf, tmp_path):
     raw = tmp_path / "raw_csv"
     assert generate.main(args(conf, raw, "e2e_csv", "--customers", "1000", "--months", "2", "--seed", "6",
@@ -88,7 +98,7 @@ def test_bad_share_over_limit_fails_and_publishes_nothing(spark, conf, parquet_p
         conf, database="e2e_strict", paths=dataclasses.replace(conf.paths, raw_root=str(parquet_province)),
         quality=dataclasses.replace(conf.quality, max_bad_share=0.001))
     with pytest.raises(QualityError, match=r"JNL_ACC_CHG \(2019-01\).*mostly rule"):
-        run_ingest(spark, strict, "2019-01", logging.getLogger("test"))
+        run_ingest(spark, strict, "2019-01", "2019-01", logging.getLogger("test"))
     assert not spark.catalog.databaseExists("e2e_strict")
 
 
@@ -101,7 +111,7 @@ def test_an_empty_extract_fails_and_publishes_nothing(spark, conf, tmp_path):
     hand_extract(spark, tmp_path, ["2019-02-03"])         # no ledger record and no holding in 2019-01
     with pytest.raises(QualityError, match=r"nothing published: T98_INDPTY_PROD_STAT has no rows for 2019-01 "
                                            r"\(an empty extract\); JNL_ACC_CHG has no rows for 2019-01"):
-        run_ingest(spark, hand_conf(conf, tmp_path, "e2e_empty"), "2019-01", logging.getLogger("test"))
+        run_ingest(spark, hand_conf(conf, tmp_path, "e2e_empty"), "2019-01", "2019-01", logging.getLogger("test"))
     assert not spark.catalog.databaseExists("e2e_empty")
 
 
@@ -110,11 +120,11 @@ def test_a_volume_drop_below_the_share_of_last_month_fails_and_publishes_nothing
     hand_extract(spark, tmp_path, ["2019-01-02", "2019-01-03", "2019-01-04", "2019-01-05", "2019-02-02",
                                    "2019-02-03", "2019-03-02"])
     for month in ("2019-01", "2019-02"):
-        run_ingest(spark, hand_conf(conf, tmp_path, "e2e_drop"), month, logging.getLogger("test"))
+        run_ingest(spark, hand_conf(conf, tmp_path, "e2e_drop"), month, month, logging.getLogger("test"))
     version = spark.sql("DESCRIBE HISTORY e2e_drop.data_quality LIMIT 1").first().version
     with pytest.raises(QualityError, match=r"nothing published: JNL_ACC_CHG has 1 rows for 2019-03, 50\.0% of "
                                            r"2019-02's 2 \(quality.min_volume_share 60%\)$"):
-        run_ingest(spark, hand_conf(conf, tmp_path, "e2e_drop", min_volume_share=0.6), "2019-03",
+        run_ingest(spark, hand_conf(conf, tmp_path, "e2e_drop", min_volume_share=0.6), "2019-03", "2019-03",
                    logging.getLogger("test"))
     assert spark.sql("DESCRIBE HISTORY e2e_drop.data_quality LIMIT 1").first().version == version
     assert spark.table("e2e_drop_silver.jnl_acc_chg").filter(F.col("stat_month") == "2019-03").count() == 0
@@ -126,7 +136,7 @@ def test_an_undated_row_is_counted_once_under_the_first_month_ingested(spark, co
     hand_extract(spark, tmp_path, days, [undated])
     hand = hand_conf(conf, tmp_path, "e2e_undated")          # the default limits: 1 of 26 rows bad passes
     for month in ("2019-01", "2019-02", "2019-01"):
-        run_ingest(spark, hand, month, logging.getLogger("test"))
+        run_ingest(spark, hand, month, month, logging.getLogger("test"))
     counts = spark.table("e2e_undated.data_quality").filter("table_name = 'JNL_ACC_CHG' and rule = 'undated'")
     assert sorted((r.stat_month, r.rows_in, r.rows_bad) for r in counts.collect()) == [
         ("2019-01", 26, 1), ("2019-02", 25, 0)]
