@@ -2,7 +2,7 @@
 screen the features, train and test the logistic regression (hold-out and out of time),
 score this month's wealth customers with reasons -> churn_features, churn_screening,
 churn_model_metrics, churn_coefficients, churn_model_curves, churn_scores; the model is
-saved under <warehouse>/_models/retention/<month>/. --preset article_monthly: the article's
+saved under <warehouse>/_models/<db>/retention/<month>/. --preset article_monthly: the article's
 variant (monthly AUM above 200,000, one month ahead)."""
 from __future__ import annotations
 

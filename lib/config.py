@@ -168,6 +168,11 @@ class Config:
     def silver_table(self, name: str) -> str:
         return f"{self.silver_database}.{name}"
 
+    def model_dir(self, stage: str, month: str) -> str:
+        """Where `stage` saves the models it fitted for `month`: per database, so two
+        databases in one warehouse never overwrite each other's."""
+        return f"{absolute(self.paths.warehouse)}/_models/{self.database}/{stage}/{month}"
+
 
 def load_conf(env: str = "local", overrides: Mapping[str, Any] | None = None,
               conf_dir: Path = CONF_DIR, preset: str | None = None) -> Config:

@@ -3,7 +3,7 @@ whose horizon has passed) and the month before it, screen the features, train th
 logistic regression on 70% of r and test it on the rest and out of time (trained on r − 1,
 tested on r), then score M's population -> churn_features, churn_screening,
 churn_model_metrics, churn_coefficients, churn_model_curves, churn_scores. The model and
-its inputs and metrics are saved under <warehouse>/_models/retention/<M>/."""
+its inputs and metrics are saved under <warehouse>/_models/<db>/retention/<M>/."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib import churn, churn_model
-from lib.config import Config, absolute
+from lib.config import Config
 from lib.contacts import contacts
 from lib.io import months_in, read_silver, replace_months, require_months, rows_frame, write_text
 from lib.logs import stage
@@ -23,10 +23,6 @@ from lib.tables import (
     CHURN_COEFFICIENTS, CHURN_FEATURES, CHURN_MODEL_CURVES, CHURN_MODEL_METRICS, CHURN_SCORES, CHURN_SCREENING,
     CUSTOMER_MONTH_ACTIVITY, CUSTOMER_MONTH_AUM, CUSTOMER_TAGS,
 )
-
-
-def model_dir(conf: Config, month: str) -> str:
-    return f"{absolute(conf.paths.warehouse)}/_models/retention/{month}"
 
 
 def ensure_activity(spark: SparkSession, conf: Config, months: list[str], month: str, log) -> DataFrame:
@@ -129,8 +125,8 @@ def run_retention(spark: SparkSession, conf: Config, month: str, log) -> None:
         curves += [{"eval_set": name, "curve": "DECILE", **d} for name, m in (("HOLDOUT", holdout), ("OUT_OF_TIME", oot))
                    for d in m["deciles"]]
         _write_rows(spark, conf, CHURN_MODEL_CURVES, curves, month)
-        model.write().overwrite().save(f"{model_dir(conf, month)}/model")
-        write_text(spark, f"{model_dir(conf, month)}/model.json", json.dumps(
+        model.write().overwrite().save(f"{conf.model_dir('retention', month)}/model")
+        write_text(spark, f"{conf.model_dir('retention', month)}/model.json", json.dumps(
             {"month": month, "ref_month": ref, "inputs": inputs, "metrics": metrics, "coefficients": coefs},
             indent=2, ensure_ascii=False))
     for m in metrics:

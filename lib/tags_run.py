@@ -1,13 +1,13 @@
 """The tags stage: customer_month_aum + silver customers, agreements, relations and
 holdings of month M -> customer_tags, tag_dictionary, tag_coverage; the KMeans models are
-saved under <warehouse>/_models/tags/<M>/ so the month's tags can be reproduced."""
+saved under <warehouse>/_models/<db>/tags/<M>/ so the month's tags can be reproduced."""
 from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from lib import segments, tags
-from lib.config import Config, absolute
+from lib.config import Config
 from lib.io import months_in, read_silver, replace_months, require_months
 from lib.logs import stage
 from lib.months import add_months
@@ -98,7 +98,7 @@ def run_tags(spark: SparkSession, conf: Config, month: str, log) -> None:
         rows, models = compute_tags(spark, conf, month)
         st.rows_out = replace_months(spark, rows, conf.database, CUSTOMER_TAGS, [month])
         for name, model in models.items():
-            model.write().overwrite().save(f"{absolute(conf.paths.warehouse)}/_models/tags/{month}/{name}")
+            model.write().overwrite().save(f"{conf.model_dir('tags', month)}/{name}")
     with stage(log, f"tag dictionary and coverage {month}"):
         dictionary = spark.createDataFrame([(*row, month) for row in DICTIONARY],
                                            "tag string, value string, definition string, source_columns string, "

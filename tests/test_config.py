@@ -25,6 +25,13 @@ def test_shipped_environments_load():
         assert conf.database == "wealth" and conf.spark.packages
 
 
+def test_each_database_keeps_its_own_models():
+    a = load_conf("local", {"paths.warehouse": "/w", "database": "a"})
+    b = load_conf("local", {"paths.warehouse": "/w", "database": "b"})
+    assert (a.model_dir("tags", "2019-01"), b.model_dir("tags", "2019-01")) == (
+        "/w/_models/a/tags/2019-01", "/w/_models/b/tags/2019-01")
+
+
 def test_unknown_key_is_named(tmp_path):
     with pytest.raises(ConfigError, match=r"t.yaml: unknown key 'quality.max_bad_shar'"):
         load_conf("t", conf_dir=write_env(tmp_path, "quality:\n  max_bad_shar: 0.1\n"))

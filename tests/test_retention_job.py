@@ -4,6 +4,7 @@ churners about to leave top the warning list, the saved model reproduces the sco
 drift is measured against last month, a re-run is identical."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -14,7 +15,6 @@ from pyspark.sql import functions as F
 
 from jobs import retention
 from lib import churn_model
-from lib.retention_run import model_dir
 from lib.tiers import TIER_ORDER
 from tests.conftest import job_args
 
@@ -106,7 +106,7 @@ def test_warning_list_rows(spark, conf, retained):
 
 
 def test_saved_model_reproduces_the_scores(spark, conf, retained):
-    folder = model_dir(conf, MONTH)
+    folder = dataclasses.replace(conf, database="ret").model_dir("retention", MONTH)
     model = PipelineModel.load(f"{folder}/model")
     with open(f"{folder}/model.json", encoding="utf-8") as fh:
         saved = json.load(fh)

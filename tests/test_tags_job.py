@@ -38,7 +38,7 @@ def test_risk_preference_finds_the_planted_profiles(spark, tagged, parquet_provi
 
 
 def test_saved_model_reproduces_the_month(spark, conf, tagged):
-    model = PipelineModel.load(f"{conf.paths.warehouse}/_models/tags/{E2E_MONTHS[-1]}/risk_preference")
+    model = PipelineModel.load(f"{conf.paths.warehouse}/_models/e2e/tags/{E2E_MONTHS[-1]}/risk_preference")
     shares = segments.asset_shares(
         spark.table("e2e.customer_month_aum").filter(F.col("stat_month") == E2E_MONTHS[-1]),
         spark.table("e2e_silver.t98_indpty_prod_stat").filter(F.col("stat_month") == E2E_MONTHS[-1]))
