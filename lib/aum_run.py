@@ -89,7 +89,7 @@ def compute(spark: SparkSession, conf: Config, first: str, last: str, history: D
         history.select("cust_id", "stat_month", "aum_month_avg").unionByName(
             month_rows.select("cust_id", "stat_month", "aum_month_avg")), months, span)
     result = (month_rows.join(values, ["cust_id", "stat_month"], how="left")
-              .withColumn("aum_3m", trend.aum_3m())
+              .withColumn("aum_3m", trend.aum_3m(first_data_month))
               .withColumn("tier", tiers.tier(conf.tiers))
               .withColumn("is_wealth", F.col("tier") != "NONE")
               .transform(trend.with_volatility_class, first_data_month, conf.volatility)

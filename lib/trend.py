@@ -4,7 +4,8 @@ asset volatility class (SPEC §4).
 Every target month is done in one pass: each history row is joined to the target months
 whose window it falls in (a small broadcast table of month offsets) and gathered into a
 map offset -> AUM, from which the measures are column arithmetic over at most
-`window_months` terms. A month with no row counts 0.
+`window_months` terms. A month with no row counts 0; a month before the data's first
+month is not in the history at all, so it is left out of the measure rather than counted 0.
 """
 from __future__ import annotations
 
@@ -31,9 +32,20 @@ def _value(k: int) -> Column:
     return F.coalesce(F.col("vals")[k], F.lit(0).cast(MONEY))
 
 
-def aum_3m() -> Column:
-    """Mean of this and the two previous months' aum_month_avg (missing months count 0)."""
-    return F.round((_value(0) + _value(1) + _value(2)) / 3, 2).cast(MONEY)
+def months_known(first_data_month: str) -> Column:
+    """How many months the history holds up to stat_month: 1 in the data's first month."""
+    index = lambda m: F.year(m) * 12 + F.month(m)  # noqa: E731
+    target = F.to_date(F.concat(F.col("stat_month"), F.lit("-01")))
+    return index(target) - index(F.to_date(F.lit(f"{first_data_month}-01"))) + 1
+
+
+def aum_3m(first_data_month: str) -> Column:
+    """Mean of this and the two previous months' aum_month_avg (a missing month counts 0),
+    over the months since the data's first month: in its first two months a customer's
+    mean is over one or two months, not diluted by months the ledger does not cover."""
+    n = F.least(F.lit(3), months_known(first_data_month))
+    total = F.when(n >= 3, _value(2)).otherwise(0) + F.when(n >= 2, _value(1)).otherwise(0) + _value(0)
+    return F.round(total / n, 2).cast(MONEY)
 
 
 def with_volatility_class(df: DataFrame, first_data_month: str, v: Volatility) -> DataFrame:
@@ -41,10 +53,7 @@ def with_volatility_class(df: DataFrame, first_data_month: str, v: Volatility) -
     `window_months` months of the data window (null with fewer than `min_months`):
     cv = population std / mean, slope = OLS slope on t = 0..n-1 divided by the mean, R² of
     that fit. The sums are built as columns first, so each term is computed once."""
-    index = lambda m: F.year(m) * 12 + F.month(m)  # noqa: E731
-    target = F.to_date(F.concat(F.col("stat_month"), F.lit("-01")))
-    since_start = index(target) - index(F.to_date(F.lit(f"{first_data_month}-01"))) + 1
-    with_n = df.withColumn("_n", F.least(F.lit(v.window_months), since_start).cast("double"))
+    with_n = df.withColumn("_n", F.least(F.lit(v.window_months), months_known(first_data_month)).cast("double"))
     n = F.col("_n")
     ys = [F.when(F.lit(k) < n, _value(k).cast("double")).otherwise(0.0) for k in range(v.window_months)]
     ts = [F.when(F.lit(k) < n, n - 1 - k).otherwise(0.0) for k in range(v.window_months)]

@@ -51,7 +51,8 @@ def reference_aum(ledger: pd.DataFrame, t98: pd.DataFrame, customers: pd.DataFra
         window = [m for m in months[max(0, i - 2):i + 1]]
         three[month] = wide[window].apply(lambda r: sum((v if isinstance(v, Decimal) else Decimal(0)) for v in r),
                                           axis=1)
-    out["aum_3m"] = [(three[r.stat_month][r.cust_id] / 3).quantize(CENT, rounding=ROUND_HALF_UP)
+    known = {month: min(3, i + 1) for i, month in enumerate(months)}   # the ledger starts at months[0]
+    out["aum_3m"] = [(three[r.stat_month][r.cust_id] / known[r.stat_month]).quantize(CENT, rounding=ROUND_HALF_UP)
                      for r in out.itertuples()]
     return out
 

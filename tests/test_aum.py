@@ -74,13 +74,17 @@ def history(spark, series: dict[str, list]):
                                  "cust_id string, stat_month string, aum_month_avg decimal(18,2)")
 
 
-def test_aum_3m_counts_a_missing_month_as_zero(spark):
-    # March: (600 + 0 + 300) / 3 = 300.00; February (no row): (0 + 300 + 0) / 3 = 100.00
+def test_aum_3m_counts_a_missing_month_as_zero_and_leaves_out_months_before_the_data(spark):
+    # the data begins 2019-01: January is its own mean, 300.00 (not 300 / 3);
+    # February (no row): (0 + 300) / 2 = 150.00; March: (600 + 0 + 300) / 3 = 300.00
     rows = history(spark, {"C1": [300]}).unionByName(
         spark.createDataFrame([("C1", "2019-03", D("600.00"))], "cust_id string, stat_month string, aum_month_avg decimal(18,2)"))
-    values = trend.window_values(rows, ["2019-02", "2019-03"], 3)
-    got = {r.stat_month: r.a for r in values.select("stat_month", trend.aum_3m().alias("a")).collect()}
-    assert got == {"2019-02": D("100.00"), "2019-03": D("300.00")}
+    values = trend.window_values(rows, ["2019-01", "2019-02", "2019-03"], 3)
+    got = {r.stat_month: r.a for r in values.select("stat_month", trend.aum_3m("2019-01").alias("a")).collect()}
+    assert got == {"2019-01": D("300.00"), "2019-02": D("150.00"), "2019-03": D("300.00")}
+    # with data since 2018-12, January's mean is over two months: (300 + 0) / 2
+    later = values.filter("stat_month = '2019-01'").select(trend.aum_3m("2018-12").alias("a")).first().a
+    assert later == D("150.00")
 
 
 @pytest.mark.parametrize("aum_3m, expected", [
