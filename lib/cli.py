@@ -6,6 +6,8 @@ import re
 
 from lib.config import MONTH_PATTERN, SOURCE_FORMATS, Config, ConfigError, load_conf
 from lib.logs import get_logger, run_job
+from lib.months import month_range
+from lib.run_lock import holding
 from lib.spark import spark_session
 
 _MONTH = re.compile(MONTH_PATTERN)
@@ -44,7 +46,7 @@ def backfill_flags(parser: argparse.ArgumentParser) -> None:
 
 def month_span(args: argparse.Namespace) -> tuple[str, str]:
     """(first, last) month of a run with --from-month."""
-    first = args.from_month or args.month
+    first = getattr(args, "from_month", None) or args.month
     if first > args.month:
         raise ValueError(f"--from-month {first} is after --month {args.month}")
     return first, args.month
@@ -72,8 +74,8 @@ def conf_or_exit(parser: argparse.ArgumentParser, args: argparse.Namespace) -> C
 
 def run_month_job(job: str, description: str, run, argv=None, extra_flags=None) -> int:
     """Parse the common flags (and `extra_flags(parser)`), load the conf (failing before
-    Spark starts), then call run(spark, conf, args, log) in a session; 0 on success, 1 with
-    a one-line reason on failure."""
+    Spark starts), then call run(spark, conf, args, log) in a session, holding the run's
+    months (lib/run_lock); 0 on success, 1 with a one-line reason on failure."""
     parser = job_parser(job, description)
     if extra_flags:
         extra_flags(parser)
@@ -82,7 +84,8 @@ def run_month_job(job: str, description: str, run, argv=None, extra_flags=None) 
     log = get_logger(job)
 
     def body() -> None:
-        with spark_session(job, conf) as spark:
+        months = month_range(*month_span(args))
+        with spark_session(job, conf) as spark, holding(spark, conf, job, months, log):
             run(spark, conf, args, log)
 
     return run_job(log, body)

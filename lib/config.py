@@ -173,6 +173,10 @@ class Config:
         databases in one warehouse never overwrite each other's."""
         return f"{absolute(self.paths.warehouse)}/_models/{self.database}/{stage}/{month}"
 
+    def lock_path(self, month: str) -> str:
+        """The file that says which run holds `month` of the database (lib/run_lock)."""
+        return f"{absolute(self.paths.warehouse)}/_locks/{self.database}/{month}.json"
+
 
 def load_conf(env: str = "local", overrides: Mapping[str, Any] | None = None,
               conf_dir: Path = CONF_DIR, preset: str | None = None) -> Config:

@@ -272,8 +272,10 @@ def filed_undated(spark: SparkSession, conf: Config, table: str, months: list[st
 
 
 def read_prior_chain(spark: SparkSession, conf: Config, month: str) -> DataFrame | None:
-    """The chain state of the month before `month`, if that month was ingested."""
+    """The chain state of the month before `month`, if that month was ingested, read now
+    (as filed_undated): writing this run's state must not read the table it writes, which
+    Delta would take for a conflict with a run of the month before at the same time."""
     name, previous = conf.silver_table(LEDGER_CHAIN_STATE.name), add_months(month, -1)
     if previous not in months_in(spark, name):
         return None
-    return spark.table(name).filter(F.col("stat_month") == previous)
+    return spark.table(name).filter(F.col("stat_month") == previous).localCheckpoint()

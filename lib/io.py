@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from typing import Iterator
 from urllib.parse import unquote
 
+from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -130,6 +131,42 @@ def write_bytes(spark: SparkSession, path: str, data: bytes) -> None:
 def write_text(spark: SparkSession, path: str, text: str) -> None:
     """Write a small UTF-8 text file (replacing it)."""
     write_bytes(spark, path, text.encode("utf-8"))
+
+
+def create_text(spark: SparkSession, path: str, text: str) -> bool:
+    """Create a small UTF-8 text file only if there is none at `path`, atomically (HDFS,
+    local disk): False when one is already there."""
+    fs, hpath = _file_system(spark, path)
+    try:
+        out = fs.create(hpath, False)
+    except Py4JJavaError as err:
+        if err.java_exception.getClass().getSimpleName() == "FileAlreadyExistsException":
+            return False
+        raise
+    try:
+        out.write(bytearray(text.encode("utf-8")))
+    finally:
+        out.close()
+    return True
+
+
+def read_text(spark: SparkSession, path: str) -> str | None:
+    """A small UTF-8 text file's content; None when there is no file."""
+    fs, hpath = _file_system(spark, path)
+    if not fs.exists(hpath):
+        return None
+    stream = fs.open(hpath)
+    try:
+        jvm = spark.sparkContext._jvm  # noqa: SLF001
+        return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream)).decode("utf-8")
+    finally:
+        stream.close()
+
+
+def move(spark: SparkSession, source: str, target: str) -> bool:
+    """Rename a file, atomically (HDFS, local disk): False when `source` is gone."""
+    fs, hsource = _file_system(spark, source)
+    return bool(fs.rename(hsource, _file_system(spark, target)[1]))
 
 
 def months_in(spark: SparkSession, table: str) -> set[str]:

@@ -9,6 +9,8 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
+from py4j.protocol import Py4JJavaError
+
 from lib.privacy import scrub
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -61,12 +63,21 @@ def stage(log: logging.Logger, name: str) -> Iterator[Stage]:
     log.info("stage %s: done%s seconds=%.1f", name, counts, time.monotonic() - start)
 
 
+def one_line(err: BaseException) -> str:
+    """`Type: first line of the message`; for an error raised in the JVM, the JVM's own
+    exception (e.g. Delta's ConcurrentAppendException), not py4j's wrapper."""
+    if isinstance(err, Py4JJavaError):
+        name, _, text = str(err.java_exception.toString()).partition(": ")
+        return f"{name.rsplit('.', 1)[-1]}: {(text.splitlines() or [''])[0]}"
+    return f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
+
+
 def run_job(log: logging.Logger, body) -> int:
     """Run a job body; a failure is one clear line on stderr and exit code 1."""
     try:
         body()
     except Exception as err:  # noqa: BLE001 - the job's last word for the operator
-        log.error("FAILED: %s: %s", type(err).__name__, str(err).splitlines()[0] if str(err) else "")
+        log.error("FAILED: %s", one_line(err))
         log.debug("traceback", exc_info=True)
         return 1
     return 0

@@ -20,6 +20,7 @@ from lib.churn_model import NotTrainable
 from lib.config import Config
 from lib.ingest import run_ingest
 from lib.io import append_rows, months_in, rows_frame, table_version
+from lib.logs import one_line
 from lib.months import add_months, month_range
 from lib.privacy import scrub
 from lib.provenance import code_version, conf_hash
@@ -117,7 +118,7 @@ def run_month(spark: SparkSession, conf: Config, month: str, log) -> None:
             log.warning("monthly %s: stage %s skipped: %s", month, name, why)
         except Exception as err:  # noqa: BLE001 - recorded, then re-raised as StageFailed
             done.append((name, "FAILED", time.monotonic() - start, None))
-            failure = (name, scrub(f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:300]}"))
+            failure = (name, scrub(one_line(err)[:300]))
             break
     record = {
         "run_id": run_id, "code_version": version, "conf_hash": conf_hash(conf),

@@ -6,7 +6,9 @@ import dataclasses
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StringType, StructField, StructType
 
+from lib.ingest import INGEST_ORDER
 from lib.schemas import SOURCE_TABLES
+from lib.tables import DATA_QUALITY, LEDGER_CHAIN_STATE, quarantine_spec, silver_spec
 
 DEFAULTS = {
     "ORG_DIM": {"ORG_ID": "O1", "ORG_NAME": "branch", "COUNTY_NAME": "county", "CITY_NAME": "city"},
@@ -50,3 +52,10 @@ def hand_extract(spark, root, ledger_days, extra_ledger=()):
 def hand_conf(conf, root, database, **quality):
     return dataclasses.replace(conf, database=database, paths=dataclasses.replace(conf.paths, raw_root=str(root)),
                                quality=dataclasses.replace(conf.quality, **quality))
+
+
+def ingest_tables(database: str) -> list[str]:
+    """The 14 tables an ingest writes into `database` and its silver database."""
+    return ([f"{database}_silver.{silver_spec(t).name}" for t in INGEST_ORDER]
+            + [f"{database}.{quarantine_spec(t).name}" for t in INGEST_ORDER]
+            + [f"{database}.{DATA_QUALITY.name}", f"{database}_silver.{LEDGER_CHAIN_STATE.name}"])

@@ -13,7 +13,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from lib import monthly
-from lib.logs import get_logger
+from lib.logs import get_logger, one_line
 from lib.privacy import scrub
 
 CLEAR = ("Cannot cast '410425199001010567' in row (A410000067600, 邓娜洋, 41042519900101056X) at 2019-01-01, "
@@ -35,6 +35,13 @@ def test_every_log_record_goes_out_scrubbed_traceback_included(caplog):
             log.debug("traceback", exc_info=True)
     assert "410425********0567" in caplog.text and "410425********056X" in caplog.text and "邓某" in caplog.text
     assert not [v for v in ("410425199001010567", "A410000067600", "邓娜洋") if v in caplog.text]
+
+
+def test_a_jvm_error_is_named_by_the_jvm_exception_not_the_py4j_wrapper(spark):
+    with pytest.raises(Exception) as err:
+        spark._jvm.java.lang.Long.parseLong("12x")
+    assert one_line(err.value) == 'NumberFormatException: For input string: "12x"'
+    assert one_line(ValueError("first\nsecond")) == "ValueError: first"
 
 
 def test_a_failed_stage_is_recorded_scrubbed(spark, conf, monkeypatch):
