@@ -56,6 +56,9 @@ def session_settings(conf: Config, serving: bool = False) -> dict[str, str]:
         settings["spark.sql.runSQLOnFiles"] = "false"
     java_options.append(settings.get("spark.driver.extraJavaOptions", ""))
     settings["spark.driver.extraJavaOptions"] = " ".join(o for o in java_options if o)
+    if LOG4J2.exists():   # executors on a cluster log through the same scrubbing patterns
+        executor = [f"-Dlog4j2.configurationFile={LOG4J2}", settings.get("spark.executor.extraJavaOptions", "")]
+        settings["spark.executor.extraJavaOptions"] = " ".join(o for o in executor if o)
     return settings
 
 

@@ -20,6 +20,7 @@ from deltalake import DeltaTable
 
 from jobs import generate, monthly
 from lib.jars import FrozenJarsError, frozen_jars
+from lib.spark import LOG4J2
 from tests.conftest import job_args
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,13 +123,16 @@ def assert_same_tables_as_local(spark, warehouse: Path) -> None:
 
 
 def test_monthly_refresh_on_the_cluster_equals_local_mode(spark, conf, cluster, cluster_refresh):
-    _, ui_port, _ = cluster
+    _, ui_port, folder = cluster
     warehouse, _, output, _ = cluster_refresh
     # the applications ran on the cluster's executors: the killed one, then the re-run
     apps = sorted(master_state(ui_port)["completedapps"], key=lambda a: a["starttime"])
     assert [a["name"] for a in apps] == ["wealth-monthly"] * 2
     assert apps[-1]["state"] == "FINISHED" and apps[-1]["cores"] == 2
     assert "monthly 2019-02: succeeded" in output
+    # the executors' JVMs log through the driver's scrubbing log4j setup (conf/log4j2.properties)
+    commands = [p.read_text().splitlines()[0] for p in folder.glob("work/worker-*/app-*/*/stderr")]
+    assert len(commands) >= 2 and all(f"-Dlog4j2.configurationFile={LOG4J2}" in c for c in commands), commands
     assert_same_tables_as_local(spark, warehouse)
     local = Path(conf.paths.warehouse) / "_reports" / "loc" / MONTHS[-1]
     charts = sorted(p.name for p in local.glob("*.png"))
