@@ -82,8 +82,8 @@ def test_csv_input_with_unparseable_values(spark, conf, tmp_path):
     raw = tmp_path / "raw_csv"
     assert generate.main(args(conf, raw, "e2e_csv", "--customers", "1000", "--months", "2", "--seed", "6",
                               "--bad-rate", "0.02", "--format", "csv")) == 0
-    for month in ("2019-01", "2019-02"):
-        assert ingest.main(args(conf, raw, "e2e_csv", "--month", month, "--source-format", "csv")) == 0
+    assert ingest.main(args(conf, raw, "e2e_csv", "--from-month", "2019-01", "--month", "2019-02",
+                            "--source-format", "csv")) == 0
     want = injected(spark, raw, ("2019-01", "2019-02"))
     assert want.filter("rule = 'unparseable'").count() > 0
     assert_df_equality(quarantined(spark, "e2e_csv"), want, ignore_row_order=True, ignore_nullable=True,
@@ -116,8 +116,7 @@ def test_a_volume_drop_below_the_share_of_last_month_fails_and_publishes_nothing
     # the ledger: 4 records in 2019-01, 2 in 2019-02 (50% of 4: the default limit is not passed), 1 in 2019-03
     hand_extract(spark, tmp_path, ["2019-01-02", "2019-01-03", "2019-01-04", "2019-01-05", "2019-02-02",
                                    "2019-02-03", "2019-03-02"])
-    for month in ("2019-01", "2019-02"):
-        run_ingest(spark, hand_conf(conf, tmp_path, "e2e_drop"), month, month, logging.getLogger("test"))
+    run_ingest(spark, hand_conf(conf, tmp_path, "e2e_drop"), "2019-01", "2019-02", logging.getLogger("test"))
     version = spark.sql("DESCRIBE HISTORY e2e_drop.data_quality LIMIT 1").first().version
     with pytest.raises(QualityError, match=r"nothing published: JNL_ACC_CHG has 1 rows for 2019-03, 50\.0% of "
                                            r"2019-02's 2 \(quality.min_volume_share 60%\)$"):

@@ -18,6 +18,7 @@ from lib import monthly as monthly_lib
 from lib.io import table_version
 from tests.conftest import REFRESH_MONTH as MONTH
 from tests.conftest import job_args, refreshed_of_month as of_month, report_folder
+from tests.privacy import personal_values, string_values
 
 GOLD = ("customer_month_aum", "tier_migration", "customer_tags", "tag_coverage", "product_recommendation",
         "recommender_eval", "churn_features", "churn_scores", "churn_model_metrics", "data_quality",
@@ -118,32 +119,6 @@ def test_report_shows_the_months_figures_as_an_independent_reader_sees_them(spar
     assert all(matplotlib.image.imread(p).std() > 0.05 for p in pngs)
     ids, names, accounts = personal_values(spark, "ret")
     assert "某" in html and not [v for v in ids | names | accounts if v in html]
-
-
-def personal_values(spark, db):
-    """The clear ID numbers, names and account numbers of a province (test scale)."""
-    t01 = spark.table(f"{db}_silver.t01_indpty_id").select("id_no", "cust_name").distinct().collect()
-    ledger = spark.table(f"{db}_silver.jnl_acc_chg")
-    accounts = ledger.select(F.col("cpty_acct_no").alias("a")).union(ledger.select(F.col("agmt_id").alias("a")))
-    return ({r.id_no for r in t01}, {r.cust_name for r in t01},
-            {r.a for r in accounts.distinct().collect() if r.a})
-
-
-def string_values(df):
-    """Every string of a table (also inside arrays, and string fields of structs inside
-    arrays), as one column `v`."""
-    types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
-    single = [df.select(F.col(c).alias("v")) for c, t in types.items() if t == "string"]
-    single += [df.select(F.explode_outer(c).alias("v")) for c, t in types.items() if t == "array<string>"]
-    for c, t in types.items():
-        if t.startswith("array<struct<"):
-            items = df.select(F.explode_outer(c).alias("e"))
-            single += [items.select(F.col("e")[f.name].alias("v")) for f in df.schema[c].dataType.elementType.fields
-                       if f.dataType.simpleString() == "string"]
-    out = single[0]
-    for s in single[1:]:
-        out = out.unionByName(s)
-    return out.filter(F.col("v").isNotNull())
 
 
 @pytest.mark.parametrize("db", ["ret", "e2e"])
