@@ -1,7 +1,9 @@
 """Raw readers and Delta writers (month-scoped, idempotent)."""
 from __future__ import annotations
 
+import os
 import re
+import threading
 from contextlib import contextmanager
 from typing import Iterator
 from urllib.parse import unquote
@@ -54,8 +56,19 @@ def replace_months(spark: SparkSession, df: DataFrame, database: str, spec: Tabl
     full = ensure_table(spark, database, spec)
     ordered = df.select(*[F.col(name).cast(sqltype).alias(name) for name, sqltype, _ in spec.columns])
     ordered.writeTo(full).overwrite(F.col(spec.partition).isin(months))
-    last = spark.sql(f"DESCRIBE HISTORY {full} LIMIT 1").first()
-    return int(last.operationMetrics.get("numOutputRows", 0))
+    return rows_written(spark, full, months)
+
+
+def rows_written(spark: SparkSession, table: str, months: list[str]) -> int:
+    """The rows written by the newest overwrite of exactly `months`. Not simply the last
+    commit's: runs of other months may commit to the table meanwhile (lib.run_lock lets
+    only one run hold a month), so the commit is known by the months in its predicate,
+    as in "(stat_month IN ('2019-02', '2019-03'))". None among the last 50 commits means
+    none was made: Delta commits nothing when an overwrite neither writes nor removes a row."""
+    for commit in spark.sql(f"DESCRIBE HISTORY {table} LIMIT 50").collect():      # newest first
+        if set(re.findall(r"'([^']*)'", (commit.operationParameters or {}).get("predicate", ""))) == set(months):
+            return int(commit.operationMetrics.get("numOutputRows", 0))
+    return 0
 
 
 @contextmanager
@@ -134,9 +147,14 @@ def write_text(spark: SparkSession, path: str, text: str) -> None:
 
 
 def create_text(spark: SparkSession, path: str, text: str) -> bool:
-    """Create a small UTF-8 text file only if there is none at `path`, atomically (HDFS,
-    local disk): False when one is already there."""
+    """Create a small UTF-8 text file only if there is none at `path`, atomically, and
+    whole when it appears: False when one is already there. On local disk Hadoop's
+    create(overwrite=false) checks, then creates, so two creators can both succeed: there
+    the file is written aside and hard-linked into place, which only one link can do.
+    On HDFS the NameNode's create(overwrite=false) is atomic."""
     fs, hpath = _file_system(spark, path)
+    if fs.getScheme() == "file":
+        return _create_local(fs.pathToFile(hpath).getPath(), text)
     try:
         out = fs.create(hpath, False)
     except Py4JJavaError as err:
@@ -147,6 +165,20 @@ def create_text(spark: SparkSession, path: str, text: str) -> bool:
         out.write(bytearray(text.encode("utf-8")))
     finally:
         out.close()
+    return True
+
+
+def _create_local(path: str, text: str) -> bool:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    aside = f"{path}.{os.getpid()}-{threading.get_ident()}"
+    with open(aside, "w", encoding="utf-8") as out:
+        out.write(text)
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        return False
+    finally:
+        os.remove(aside)
     return True
 
 

@@ -9,7 +9,6 @@ of the month completes it with the same results.
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import datetime
 
 from pyspark.sql import SparkSession
@@ -20,7 +19,7 @@ from lib.churn_model import NotTrainable
 from lib.config import Config
 from lib.ingest import run_ingest
 from lib.io import append_rows, months_in, rows_frame, table_version
-from lib.logs import one_line
+from lib.logs import new_run_id, one_line
 from lib.months import add_months, month_range
 from lib.privacy import scrub
 from lib.provenance import code_version, conf_hash
@@ -103,7 +102,7 @@ def _versions(spark: SparkSession, database: str, leave_out: tuple[str, ...] = (
 
 def run_month(spark: SparkSession, conf: Config, month: str, log) -> None:
     """Every stage for `month`, in order; the run is recorded whatever happens."""
-    run_id, started, version = str(uuid.uuid4()), datetime.now(), code_version()
+    run_id, started, version = new_run_id(), datetime.now(), code_version()
     inputs = _versions(spark, conf.silver_database)
     log.info("monthly %s: run %s, code %s, conf %s", month, run_id, version, conf_hash(conf))
     done: list[tuple] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-import uuid
+import time
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
@@ -23,6 +23,7 @@ from pyspark.sql import SparkSession
 
 from lib.config import Config
 from lib.io import create_text, delete_path, move, read_text
+from lib.logs import new_run_id
 
 
 class RunConflictError(RuntimeError):
@@ -50,30 +51,41 @@ def _held(path: str, month: str, holder: dict) -> RunConflictError:
 
 
 def _claim_month(spark: SparkSession, path: str, claim: dict, month: str, log) -> None:
-    for _ in range(3):
+    for attempt in range(10):
         if create_text(spark, path, json.dumps(claim)):
             return
-        holder = json.loads(read_text(spark, path) or "null")
-        if holder is None:                  # given back in between: try again
+        holder = _holder(spark, path)
+        if holder is None:                  # given back, or not yet written: look again
+            time.sleep(0.1 * (attempt + 1))
             continue
         if not _process_gone(holder):
             raise _held(path, month, holder)
         stale = f"{path}.stale-{claim['run_id']}"
         if move(spark, path, stale):
-            moved = json.loads(read_text(spark, stale) or "null")
-            if moved and moved["run_id"] != holder["run_id"]:      # a live claim made since: put it back
-                move(spark, stale, path)
-                raise _held(path, month, moved)
+            moved = _holder(spark, stale)
             delete_path(spark, stale)
+            if moved and moved["run_id"] != holder["run_id"]:      # a live claim made since: give it back
+                if not create_text(spark, path, json.dumps(moved)):
+                    log.warning("month %s: a claim of %s run %s was moved aside while another run claimed "
+                                "the month", month, moved["job"], moved["run_id"])
+                raise _held(path, month, moved)
             log.warning("month %s: took over the claim of %s run %s, whose driver process %s is gone",
                         month, holder["job"], holder["run_id"], holder["pid"])
     raise RunConflictError(f"month {month}: other runs claimed it at the same moment; run again once they end")
 
 
+def _holder(spark: SparkSession, path: str) -> dict | None:
+    """The claim in a lock file; None when there is no file or it is still being written."""
+    try:
+        return json.loads(read_text(spark, path) or "null")
+    except json.JSONDecodeError:
+        return None
+
+
 def claim(spark: SparkSession, conf: Config, job: str, months: list[str], log) -> str:
     """Claim `months` for a new run of `job`; its run id. Raises RunConflictError, holding
     nothing, when another run holds one of them."""
-    run_id = str(uuid.uuid4())
+    run_id = new_run_id()
     claim_record = {"run_id": run_id, "job": job, "host": socket.gethostname(), "pid": os.getpid(),
                     "started_at": f"{datetime.now():%Y-%m-%d %H:%M:%S}"}
     held: list[str] = []
@@ -91,7 +103,7 @@ def release(spark: SparkSession, conf: Config, run_id: str, months: list[str]) -
     """Give back the months the run holds."""
     for month in months:
         path = conf.lock_path(month)
-        holder = json.loads(read_text(spark, path) or "null")
+        holder = _holder(spark, path)
         if holder and holder["run_id"] == run_id:
             delete_path(spark, path)
 

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,20 +20,12 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import ingest
-from lib.run_lock import RunConflictError, claim, holding
+from lib.run_lock import RunConflictError, claim, holding, release
 from tests.conftest import E2E_MONTHS, job_args
 from tests.rows import ingest_tables
+from tests.runs import Messages, at_once
 
 MONTHS = list(E2E_MONTHS[:2])
-
-
-def at_once(spark, runs: list[list[str]]) -> list[int]:
-    """Each argv's ingest exit code, the runs started together on their own threads."""
-    def run(argv):
-        spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)   # the tests' session, on this thread
-        return ingest.main(argv)
-    with ThreadPoolExecutor(len(runs)) as pool:
-        return list(pool.map(run, runs))
 
 
 def no_claims(conf, database: str) -> bool:
@@ -48,27 +41,13 @@ def assert_same_months(spark, database: str, months: list[str]) -> None:
                            ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
 
 
-class Messages(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record):
-        self.lines.append(record.getMessage())
-
-
 @pytest.fixture(scope="module")
 def same_month_twice(spark, conf, parquet_province):
     """Database flt: 2019-01 ingested, then two ingests of 2019-02 started together; their
     exit codes and the error lines they logged."""
     assert ingest.main(job_args(conf, parquet_province, "flt", "--month", MONTHS[0])) == 0
-    errors, product = Messages(), logging.getLogger("wealth")
-    errors.setLevel(logging.ERROR)
-    product.addHandler(errors)
-    try:
-        codes = at_once(spark, [job_args(conf, parquet_province, "flt", "--month", MONTHS[1])] * 2)
-    finally:
-        product.removeHandler(errors)
+    with Messages(logging.ERROR) as errors:
+        codes = at_once(spark, ingest.main, [job_args(conf, parquet_province, "flt", "--month", MONTHS[1])] * 2)
     return codes, errors.lines
 
 
@@ -84,7 +63,7 @@ def test_two_runs_of_one_month_at_once_one_stops_on_the_conflict_and_the_month_i
 
 
 def test_runs_of_different_months_at_once_both_complete(spark, conf, parquet_province, same_month_twice):
-    assert at_once(spark, [job_args(conf, parquet_province, "flt", "--month", m) for m in MONTHS]) == [0, 0]
+    assert at_once(spark, ingest.main, [job_args(conf, parquet_province, "flt", "--month", m) for m in MONTHS]) == [0, 0]
     assert_same_months(spark, "flt", MONTHS)
     assert no_claims(conf, "flt")
 
@@ -119,3 +98,24 @@ def test_a_claim_of_another_host_or_a_live_process_stops_the_run_holding_nothing
     claim_file(locks, "2019-02", host=socket.gethostname(), pid=os.getpid())          # this very process: alive
     with pytest.raises(RunConflictError, match=r"^month 2019-02 is being run by monthly run r-old \(host "):
         claim(spark, locks, "aum", ["2019-02"], logging.getLogger("wealth.test"))
+
+
+def test_of_many_claims_of_one_month_made_at_the_same_moment_exactly_one_wins(spark, conf):
+    """Hadoop's local create(overwrite=false) checks, then creates: racing threads could
+    both win it. 8 threads released together by a barrier, 25 times."""
+    locks, log = dataclasses.replace(conf, database="lock_race"), logging.getLogger("wealth.test")
+    start = threading.Barrier(8)
+
+    def try_claim(_):
+        start.wait()
+        try:
+            return claim(spark, locks, "ingest", ["2019-02"], log)
+        except RunConflictError:
+            return None
+
+    for _ in range(25):
+        with ThreadPoolExecutor(8) as pool:
+            won = [run_id for run_id in pool.map(try_claim, range(8)) if run_id]
+        assert len(won) == 1
+        release(spark, locks, won[0], ["2019-02"])
+        assert no_claims(locks, "lock_race")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
-from lib.io import ensure_table, months_in, replace_months
+from lib.io import ensure_table, months_in, replace_months, rows_written
 from lib.tables import TableSpec
 
 SPEC = TableSpec("probe", "a probe table", (("v", "bigint", "a value"), ("stat_month", "string", "month")))
@@ -15,7 +15,7 @@ SPEC = TableSpec("probe", "a probe table", (("v", "bigint", "a value"), ("stat_m
 def test_delta_table_written_replaced_by_month_and_read_back(spark, conf, warehouse):
     for month, n in (("2019-01", 3), ("2019-02", 2), ("2019-01", 1)):
         rows = spark.range(n).select(F.col("id").alias("v"), F.lit(month).alias("stat_month"))
-        replace_months(spark, rows, "probe_db", SPEC, [month])
+        assert replace_months(spark, rows, "probe_db", SPEC, [month]) == n
     counts = {r.stat_month: r["count"] for r in spark.table("probe_db.probe").groupBy("stat_month").count().collect()}
     assert counts == {"2019-01": 1, "2019-02": 2}            # the re-run replaced only January
     history = spark.sql("DESCRIBE HISTORY probe_db.probe").select("version", "operation").collect()
@@ -48,3 +48,18 @@ def test_months_are_read_from_the_delta_log_not_the_data(spark, warehouse):
     shutil.rmtree(Path(warehouse) / "probe_months.db" / "probe" / "stat_month=2019-01")
     assert months_in(spark, "probe_months.probe") == {"2019-01", "2019-02"}
     assert months_in(spark, "probe_months.absent") == set()
+
+
+def test_rows_written_are_those_of_the_writes_own_commit_not_the_last_one(spark):
+    """Runs of other months may commit after this write and before its count is read."""
+    def write(months: list[str], n: int) -> int:
+        rows = spark.range(n).select(F.col("id").alias("v"), F.lit(months[0]).alias("stat_month"))
+        return replace_months(spark, rows, "probe_count", SPEC, months)
+
+    assert write(["2019-03", "2019-04"], 5) == 5
+    assert write(["2019-03"], 4) == 4
+    assert write(["2019-05"], 2) == 2
+    assert rows_written(spark, "probe_count.probe", ["2019-03"]) == 4
+    assert rows_written(spark, "probe_count.probe", ["2019-04", "2019-03"]) == 5
+    assert write(["2019-06"], 0) == 0                 # nothing to write or remove: Delta makes no commit
+    assert rows_written(spark, "probe_count.probe", ["2019-06"]) == 0
