@@ -13,6 +13,7 @@ from typing import Iterator
 from py4j.protocol import Py4JJavaError
 
 from lib.privacy import scrub
+from lib.progress import tracked
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -57,11 +58,13 @@ class Stage:
 
 @contextmanager
 def stage(log: logging.Logger, name: str) -> Iterator[Stage]:
+    """Log the stage's start, its progress while it runs (lib.progress) and its end."""
     st = Stage(name)
     log.info("stage %s: start", name)
     start = time.monotonic()
     try:
-        yield st
+        with tracked(log, name):
+            yield st
     except Exception:
         log.error("stage %s: failed after %.1f s", name, time.monotonic() - start)
         raise
