@@ -100,14 +100,38 @@ def _versions(spark: SparkSession, database: str, leave_out: tuple[str, ...] = (
     return {name: v for name in names if (v := table_version(spark, f"{database}.{name}")) is not None}
 
 
-def run_month(spark: SparkSession, conf: Config, month: str, log) -> None:
-    """Every stage for `month`, in order; the run is recorded whatever happens."""
+def _stages(first: str, last: str, month: str) -> tuple:
+    """The stages of `month` in a run of first..last. Over more than one month, the first
+    month's ingest and aum run for all of them, one pass each (the same tables as month by
+    month, with one stage's fixed cost instead of one a month); the later months record
+    them as done with the first."""
+    if first == last:
+        return STAGES
+    def ingest_all(spark: SparkSession, conf: Config, _: str, log) -> str:
+        run_ingest(spark, conf, first, last, log)
+        return f"{first}..{last} in one pass"
+
+    def aum_all(spark: SparkSession, conf: Config, _: str, log) -> str:
+        note = run_aum(spark, conf, first, last, log)
+        return f"{first}..{last} in one pass" + (f"; {note}" if note else "")
+
+    def done_with_first(*_) -> str:
+        return f"done in one pass with {first}"
+
+    ahead = ({"ingest": ingest_all, "aum": aum_all} if month == first else
+             {"ingest": done_with_first, "aum": done_with_first})
+    return tuple((name, ahead.get(name, step)) for name, step in STAGES)
+
+
+def run_month(spark: SparkSession, conf: Config, month: str, log, span: tuple[str, str] | None = None) -> None:
+    """Every stage for `month`, in order (of a run over `span`, by default the month
+    alone); the run is recorded whatever happens."""
     run_id, started, version = new_run_id(), datetime.now(), code_version()
     inputs = _versions(spark, conf.silver_database)
     log.info("monthly %s: run %s, code %s, conf %s", month, run_id, version, conf_hash(conf))
     done: list[tuple] = []
     failure: tuple[str, str] | None = None
-    for name, step in STAGES:
+    for name, step in _stages(*(span or (month, month)), month):
         start = time.monotonic()
         try:
             note = step(spark, conf, month, log)
@@ -139,4 +163,4 @@ def run_month(spark: SparkSession, conf: Config, month: str, log) -> None:
 def run_monthly(spark: SparkSession, conf: Config, first: str, last: str, log) -> None:
     """Each month from `first` to `last` in order; stops at the first failed month."""
     for month in month_range(first, last):
-        run_month(spark, conf, month, log)
+        run_month(spark, conf, month, log, (first, last))

@@ -9,7 +9,8 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from jobs import generate, ingest
+from jobs import generate, ingest, monthly
+from lib import monthly as monthly_lib
 from tests.conftest import E2E_MONTHS as MONTHS, job_args as args
 from lib.ingest import QualityError, run_ingest
 from lib.synth.badrows import DIMENSION_MONTH, IN_PLACE, KINDS
@@ -71,9 +72,22 @@ def test_rerunning_a_month_gives_identical_tables(spark, conf, parquet_province)
                        ignore_metadata=True)
 
 
-def test_a_backfill_in_one_pass_gives_the_month_by_month_tables(spark, conf, parquet_province):
-    assert ingest.main(args(conf, parquet_province, "e2e_once", "--from-month", MONTHS[0], "--month", MONTHS[-1])) == 0
-    for once, by_month in zip(ingest_tables("e2e_once"), ingest_tables("e2e")):
+def test_a_monthly_backfill_ingests_and_computes_aum_in_one_pass_with_the_month_by_month_tables(
+        spark, conf, tagged_province, monkeypatch):
+    monkeypatch.setattr(monthly_lib, "STAGES", monthly_lib.STAGES[:2])      # the two stages done in one pass
+    assert monthly.main(args(conf, tagged_province, "e2e_once", "--from-month", MONTHS[0], "--month", MONTHS[-1],
+                             "--ledger-start", MONTHS[0])) == 0
+    recorded = sorted((r.stat_month, [(s.stage, s.status, s.note) for s in r.stages])
+                      for r in spark.table("e2e_once.run_manifest").collect())
+    assert recorded == [("2019-01", [("ingest", "DONE", "2019-01..2019-03 in one pass"),
+                                     ("aum", "DONE", "2019-01..2019-03 in one pass")]),
+                        *((m, [("ingest", "DONE", "done in one pass with 2019-01"),
+                               ("aum", "DONE", "done in one pass with 2019-01")]) for m in MONTHS[1:])]
+    # the same tables as database e2e's month-by-month ingest and aum backfill
+    tables = [(t, t.replace("e2e_once", "e2e")) for t in ingest_tables("e2e_once")] + [
+        (f"e2e_once.{t}", f"e2e.{t}") for t in ("customer_month_aum", "tier_migration", "tier_migration_summary")] + [
+        ("e2e_once_silver.account_month_balance", "e2e_silver.account_month_balance")]
+    for once, by_month in tables:
         assert_df_equality(spark.table(once), spark.table(by_month), ignore_row_order=True,
                            ignore_nullable=True, ignore_metadata=True)
 

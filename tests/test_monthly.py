@@ -132,3 +132,4 @@ def test_no_personal_data_in_any_gold_table(spark, refreshed, tagged_province, d
         assert values.join(clear, "v").count() == 0, t.name
         # an 18-character ID number anywhere inside a text
         assert values.filter(F.col("v").rlike(r"\d{17}[\dX]")).count() == 0, t.name
+
