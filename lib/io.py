@@ -99,7 +99,28 @@ def table_version(spark: SparkSession, table: str) -> int | None:
     """A Delta table's current version (None when it does not exist)."""
     if not spark.catalog.tableExists(table):
         return None
-    return int(spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first().version)
+    database, name = table.split(".")
+    return _log_version(spark, f"{database_location(spark, database)}/{name}")
+
+
+def table_versions(spark: SparkSession, database: str) -> dict[str, int]:
+    """The current version of each Delta table of `database` (managed tables: each in its
+    folder under the database's)."""
+    if not spark.catalog.databaseExists(database):
+        return {}
+    return {name: _log_version(spark, path) for name, path in delta_tables_under(spark, database_location(spark, database))}
+
+
+def database_location(spark: SparkSession, database: str) -> str:
+    return spark.catalog.getDatabase(database).locationUri
+
+
+def _log_version(spark: SparkSession, table_path: str) -> int:
+    """The newest commit file's number in a table's _delta_log: no Spark job and no snapshot
+    (DESCRIBE HISTORY takes both). Log clean-up never removes the newest commit file."""
+    fs, hpath = _file_system(spark, f"{table_path}/_delta_log")
+    commits = (re.fullmatch(r"(\d{20})\.json", s.getPath().getName()) for s in fs.listStatus(hpath))
+    return max(int(found.group(1)) for found in commits if found)
 
 
 def quote(text: str) -> str:

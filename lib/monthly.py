@@ -18,7 +18,7 @@ from lib.aum_run import run_aum
 from lib.churn_model import NotTrainable
 from lib.config import Config
 from lib.ingest import run_ingest
-from lib.io import append_rows, months_in, rows_frame, table_version
+from lib.io import append_rows, months_in, rows_frame, table_versions
 from lib.logs import new_run_id, one_line
 from lib.months import add_months, month_range
 from lib.privacy import scrub
@@ -94,10 +94,7 @@ STAGES = (("ingest", _ingest), ("aum", _aum), ("tags", _tags), ("acquisition", _
 
 
 def _versions(spark: SparkSession, database: str, leave_out: tuple[str, ...] = ()) -> dict[str, int]:
-    if not spark.catalog.databaseExists(database):
-        return {}
-    names = sorted(t.name for t in spark.catalog.listTables(database) if t.name not in leave_out)  # bounded: tables
-    return {name: v for name in names if (v := table_version(spark, f"{database}.{name}")) is not None}
+    return {name: v for name, v in table_versions(spark, database).items() if name not in leave_out}
 
 
 def _stages(first: str, last: str, month: str) -> tuple:

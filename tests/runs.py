@@ -32,10 +32,15 @@ class Messages(logging.Handler):
         logging.getLogger("wealth").removeHandler(self)
 
 
-def at_once(spark: SparkSession, job_main: Callable[[list[str]], int], runs: list[list[str]]) -> list[int]:
-    """Each argv's exit code, the runs of `job_main` started together on their own threads."""
+def on_this_session(spark: SparkSession, job_main: Callable[[list[str]], int]) -> Callable[[list[str]], int]:
+    """`job_main` made to run in `spark` on any thread (a new thread has no active session)."""
     def run(argv: list[str]) -> int:
         spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)   # noqa: SLF001 - the session, on this thread
         return job_main(argv)
+    return run
+
+
+def at_once(spark: SparkSession, job_main: Callable[[list[str]], int], runs: list[list[str]]) -> list[int]:
+    """Each argv's exit code, the runs of `job_main` started together on their own threads."""
     with ThreadPoolExecutor(len(runs)) as pool:
-        return list(pool.map(run, runs))
+        return list(pool.map(on_this_session(spark, job_main), runs))

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from jobs import generate, monthly
 from lib.jars import FrozenJarsError, frozen_jars
 from lib.spark import LOG4J2
 from tests.conftest import job_args
+from tests.runs import on_this_session
 
 ROOT = Path(__file__).resolve().parent.parent
 MONTHS = ("2019-01", "2019-02")
@@ -85,7 +87,7 @@ def test_frozen_jars_are_checked_against_the_pinned_packages(tmp_path):
 def cluster_refresh(spark, conf, cluster, small_province, tmp_path_factory):
     """The refresh through submit.sh on the cluster with frozen jars, killed (spark-submit,
     its JVM and Python) once the last month's tags stage has begun, then re-run for that
-    month; and the same refresh in local mode in this session (database loc). Its
+    month; and meanwhile the same refresh in local mode in this session (database loc). Its
     warehouse, jars, the re-run's output, and what the killed run left."""
     url, _, _ = cluster
     folder = tmp_path_factory.mktemp("cluster_run")
@@ -94,19 +96,22 @@ def cluster_refresh(spark, conf, cluster, small_province, tmp_path_factory):
     warehouse = folder / "warehouse"   # its own Derby metastore: one JVM per embedded Derby
     refresh = ["monthly", "--raw-root", small_province, "--warehouse", warehouse, "--database", "clu",
                "--jars-dir", folder / "jars", "--month", MONTHS[-1], "--ledger-start", MONTHS[0]]
-    run = subprocess.Popen([str(ROOT / "scripts" / "submit.sh"), "--master", url, *map(str, refresh),
-                            "--from-month", MONTHS[0]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           start_new_session=True)
-    seen = next((line for line in run.stdout if f"stage tags {MONTHS[-1]}: start" in line), None)
-    os.killpg(run.pid, signal.SIGKILL)
-    run.wait(timeout=60)
-    assert seen, "the run ended before its tags stage"
-    gold = sorted(p for p in (warehouse / "clu.db").iterdir() if (p / "_delta_log").is_dir())
-    killed = {p.name: DeltaTable(str(p)).to_pandas() for p in gold}
-    rerun = script("submit.sh", "--master", url, *refresh, timeout=1500)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert monthly.main(job_args(conf, small_province, "loc", "--from-month", MONTHS[0], "--month", MONTHS[-1],
-                                 "--ledger-start", MONTHS[0])) == 0
+    # the local run goes on meanwhile: a small province's month is mostly each driver's own work
+    with ThreadPoolExecutor(1) as pool:
+        local = pool.submit(on_this_session(spark, monthly.main), job_args(
+            conf, small_province, "loc", "--from-month", MONTHS[0], "--month", MONTHS[-1], "--ledger-start", MONTHS[0]))
+        run = subprocess.Popen([str(ROOT / "scripts" / "submit.sh"), "--master", url, *map(str, refresh),
+                                "--from-month", MONTHS[0]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+        seen = next((line for line in run.stdout if f"stage tags {MONTHS[-1]}: start" in line), None)
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=60)
+        assert seen, "the run ended before its tags stage"
+        gold = sorted(p for p in (warehouse / "clu.db").iterdir() if (p / "_delta_log").is_dir())
+        killed = {p.name: DeltaTable(str(p)).to_pandas() for p in gold}
+        rerun = script("submit.sh", "--master", url, *refresh, timeout=1500)
+        assert rerun.returncode == 0, rerun.stderr[-3000:]
+        assert local.result() == 0
     return warehouse, folder / "jars", rerun.stdout + rerun.stderr, killed
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
-from lib.io import ensure_table, months_in, replace_months, rows_written
+from lib.io import ensure_table, months_in, replace_months, rows_written, table_version, table_versions
 from lib.tables import TableSpec
 
 SPEC = TableSpec("probe", "a probe table", (("v", "bigint", "a value"), ("stat_month", "string", "month")))
@@ -21,6 +21,9 @@ def test_delta_table_written_replaced_by_month_and_read_back(spark, conf, wareho
     history = spark.sql("DESCRIBE HISTORY probe_db.probe").select("version", "operation").collect()
     assert [(h.version, h.operation) for h in sorted(history)] == [
         (0, "CREATE TABLE"), (1, "WRITE"), (2, "WRITE"), (3, "WRITE")]
+    # the version read from the log's files, without DESCRIBE HISTORY
+    assert table_version(spark, "probe_db.probe") == 3 and table_versions(spark, "probe_db")["probe"] == 3
+    assert table_version(spark, "probe_db.absent") is None and table_versions(spark, "absent_db") == {}
     assert (Path(warehouse) / "probe_db.db" / "probe" / "_delta_log").is_dir()
     assert (Path(warehouse) / "metastore_db").is_dir()        # Derby lives in the warehouse
 
