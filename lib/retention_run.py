@@ -111,11 +111,14 @@ def run_retention(spark: SparkSession, conf: Config, month: str, log) -> None:
     with stage(log, f"model measures {month}"):
         before_scores, before_rows = _previous(spark, conf, CHURN_SCORES, month), _previous(spark, conf, CHURN_FEATURES, month)
         this_scores = spark.table(conf.table(CHURN_SCORES.name)).filter(F.col("stat_month") == month)
-        score_psi = churn_model.psi(this_scores, before_scores, "churn_prob") if before_scores is not None else None
+        score_psi = (churn_model.psis(this_scores, before_scores, ["churn_prob"])["churn_prob"]
+                     if before_scores is not None else None)
         coefs = churn_model.coefficients(model, inputs)
+        continuous = [c["feature"] for c in coefs if c["feature"] in churn.CONTINUOUS]
+        shifts = (churn_model.psis(role("SCORE"), before_rows.filter(F.col("role") == "SCORE"), continuous)
+                  if before_rows is not None and continuous else {})
         for c in coefs:
-            c["psi"] = (churn_model.psi(role("SCORE"), before_rows.filter(F.col("role") == "SCORE"), c["feature"])
-                        if before_rows is not None and c["feature"] in churn.CONTINUOUS else None)
+            c["psi"] = shifts.get(c["feature"])
         metrics = [_metric_row("HOLDOUT", ref, ref, holdout, rc.threshold, score_psi),
                    _metric_row("OUT_OF_TIME", ref, prev, oot, rc.threshold, score_psi)]
         _write_rows(spark, conf, CHURN_MODEL_METRICS, metrics, month)

@@ -181,3 +181,27 @@ def test_measures_on_a_hand_scored_set(spark):
     assert m["ks"] == pytest.approx(3 / 4 - 1 / 6)
     # deciles of one customer each: the top one churned, lift = 1 / 0.4
     assert m["deciles"][0]["decile"] == 1 and m["top_decile_lift"] == pytest.approx(2.5)
+
+
+def test_population_stability_of_several_columns_equals_numpy(spark):
+    # previous x: value 0 and 10 hold 5% each and 1..9 10% each, so its deciles are exactly 1..9;
+    # previous y is constant (one cut) and z has no values (no index)
+    previous = [(float(v), 5.0, None) for v, n in [(0, 10), *((v, 20) for v in range(1, 10)), (10, 10)]
+                for _ in range(n)]
+    rng = np.random.default_rng(4)
+    current = [(float(x), float(y), 1.0) for x, y in zip(rng.integers(0, 13, 150), rng.integers(0, 10, 150))]
+    current.append((None, 7.0, 1.0))             # a null falls in the first bucket
+    schema = "x double, y double, z double"
+    got = churn_model.psis(spark.createDataFrame(current, schema), spark.createDataFrame(previous, schema),
+                           ["x", "y", "z"])
+
+    def index(now, before, cuts):
+        def shares(values):
+            buckets = [0 if v is None else int(np.searchsorted(cuts, v, side="left")) for v in values]
+            return np.maximum(np.bincount(buckets, minlength=len(cuts) + 1) / len(values), 1e-4)
+        a, e = shares(now), shares(before)
+        return float(np.sum((a - e) * np.log(a / e)))
+    assert got["x"] == pytest.approx(index([r[0] for r in current], [r[0] for r in previous], list(range(1, 10))),
+                                     rel=1e-12)
+    assert got["y"] == pytest.approx(index([r[1] for r in current], [r[1] for r in previous], [5.0]), rel=1e-12)
+    assert got["z"] is None and got["x"] > 0.01
