@@ -31,12 +31,13 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from jobs import generate, monthly  # noqa: E402
 from lib.config import load_conf  # noqa: E402
+from lib import monthly as monthly_stages  # noqa: E402
 from lib.months import add_months, month_range  # noqa: E402
 from lib.spark import build_session  # noqa: E402
 
 FIRST = "2019-01"
 GENERATED, BACKFILL = 15, 12
-STAGES = ("ingest", "aum", "tags", "acquisition", "uplift", "retention", "report")
+STAGES = tuple(name for name, _ in monthly_stages.STAGES)
 
 
 def jvm_figures(spark) -> dict:
