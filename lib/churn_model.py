@@ -133,7 +133,9 @@ def reasons(model: PipelineModel, inputs: list[str], top: int = 3) -> Column:
 
 def measures(scored: DataFrame, threshold: float) -> dict:
     """accuracy, base_rate, auc, ks, precision / recall at the threshold, top-decile lift
-    over `scored` (label, prob)."""
+    over `scored` (label, prob). The scores are computed once, into a local checkpoint,
+    for the measures' five Spark jobs (each would otherwise read and score the rows again)."""
+    scored = scored.select("label", "prob").localCheckpoint()
     auc = BinaryClassificationEvaluator(rawPredictionCol="prob", labelCol="label",
                                         metricName="areaUnderROC").evaluate(scored)
     flagged = F.col("prob") >= threshold

@@ -1,6 +1,7 @@
 """Raw readers and Delta writers (month-scoped, idempotent)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -63,11 +64,16 @@ def rows_written(spark: SparkSession, table: str, months: list[str]) -> int:
     """The rows written by the newest overwrite of exactly `months`. Not simply the last
     commit's: runs of other months may commit to the table meanwhile (lib.run_lock lets
     only one run hold a month), so the commit is known by the months in its predicate,
-    as in "(stat_month IN ('2019-02', '2019-03'))". None among the last 50 commits means
-    none was made: Delta commits nothing when an overwrite neither writes nor removes a row."""
-    for commit in spark.sql(f"DESCRIBE HISTORY {table} LIMIT 50").collect():      # newest first
-        if set(re.findall(r"'([^']*)'", (commit.operationParameters or {}).get("predicate", ""))) == set(months):
-            return int(commit.operationMetrics.get("numOutputRows", 0))
+    as in "(stat_month IN ('2019-02', '2019-03'))". The commits' commitInfo is read from
+    the newest commit files of the table's _delta_log (no Spark job, unlike DESCRIBE
+    HISTORY). None among the last 50 commits means none was made: Delta commits nothing
+    when an overwrite neither writes nor removes a row."""
+    log = f"{table_location(spark, table)}/_delta_log"
+    for version in _commits(spark, log)[:50]:                                   # newest first
+        actions = (json.loads(line) for line in (read_text(spark, f"{log}/{version:020d}.json") or "").splitlines())
+        info = next((a["commitInfo"] for a in actions if "commitInfo" in a), {})
+        if set(re.findall(r"'([^']*)'", (info.get("operationParameters") or {}).get("predicate", ""))) == set(months):
+            return int((info.get("operationMetrics") or {}).get("numOutputRows", 0))
     return 0
 
 
@@ -99,8 +105,7 @@ def table_version(spark: SparkSession, table: str) -> int | None:
     """A Delta table's current version (None when it does not exist)."""
     if not spark.catalog.tableExists(table):
         return None
-    database, name = table.split(".")
-    return _log_version(spark, f"{database_location(spark, database)}/{name}")
+    return _commits(spark, f"{table_location(spark, table)}/_delta_log")[0]
 
 
 def table_versions(spark: SparkSession, database: str) -> dict[str, int]:
@@ -108,19 +113,26 @@ def table_versions(spark: SparkSession, database: str) -> dict[str, int]:
     folder under the database's)."""
     if not spark.catalog.databaseExists(database):
         return {}
-    return {name: _log_version(spark, path) for name, path in delta_tables_under(spark, database_location(spark, database))}
+    return {name: _commits(spark, f"{path}/_delta_log")[0]
+            for name, path in delta_tables_under(spark, database_location(spark, database))}
 
 
 def database_location(spark: SparkSession, database: str) -> str:
     return spark.catalog.getDatabase(database).locationUri
 
 
-def _log_version(spark: SparkSession, table_path: str) -> int:
-    """The newest commit file's number in a table's _delta_log: no Spark job and no snapshot
-    (DESCRIBE HISTORY takes both). Log clean-up never removes the newest commit file."""
-    fs, hpath = _file_system(spark, f"{table_path}/_delta_log")
-    commits = (re.fullmatch(r"(\d{20})\.json", s.getPath().getName()) for s in fs.listStatus(hpath))
-    return max(int(found.group(1)) for found in commits if found)
+def table_location(spark: SparkSession, table: str) -> str:
+    """A managed table's folder: <its database's folder>/<name>."""
+    database, name = table.split(".")
+    return f"{database_location(spark, database)}/{name}"
+
+
+def _commits(spark: SparkSession, log: str) -> list[int]:
+    """The commit numbers in a table's _delta_log folder, newest first: a listing, no Spark
+    job and no snapshot. Log clean-up never removes the newest commit file."""
+    fs, hpath = _file_system(spark, log)
+    found = (re.fullmatch(r"(\d{20})\.json", s.getPath().getName()) for s in fs.listStatus(hpath))
+    return sorted((int(f.group(1)) for f in found if f), reverse=True)
 
 
 def quote(text: str) -> str:

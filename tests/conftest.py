@@ -1,4 +1,5 @@
-"""One SparkSession for the whole test run: local[2], few shuffle partitions, UI off, the
+"""One SparkSession for the whole test run: local[2], few shuffle partitions, UI off,
+interpreted plans (the small preset, conf/presets/small.yaml), the
 real Delta JVM package and the embedded metastore in a temporary warehouse."""
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def warehouse(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def conf(warehouse, tmp_path_factory):
-    return load_conf("local", {
+    return load_conf("local", preset="small", overrides={
         "paths.warehouse": str(warehouse),
         "paths.raw_root": str(tmp_path_factory.mktemp("raw")),
         "spark.settings": {"spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false",

@@ -95,7 +95,7 @@ def cluster_refresh(spark, conf, cluster, small_province, tmp_path_factory):
     assert frozen.returncode == 0, frozen.stderr
     warehouse = folder / "warehouse"   # its own Derby metastore: one JVM per embedded Derby
     refresh = ["monthly", "--raw-root", small_province, "--warehouse", warehouse, "--database", "clu",
-               "--jars-dir", folder / "jars", "--month", MONTHS[-1], "--ledger-start", MONTHS[0]]
+               "--jars-dir", folder / "jars", "--month", MONTHS[-1], "--ledger-start", MONTHS[0], "--preset", "small"]
     # the local run goes on meanwhile: a small province's month is mostly each driver's own work
     with ThreadPoolExecutor(1) as pool:
         local = pool.submit(on_this_session(spark, monthly.main), job_args(
