@@ -35,12 +35,11 @@ from lib.report_run import report_dir  # noqa: E402
 from lib.spark import build_session  # noqa: E402
 from lib.synth.badrows import DIMENSION_MONTH  # noqa: E402
 from lib.tables import QUARANTINED, quarantine_spec, silver_spec  # noqa: E402
-from tests.privacy import personal_values, string_values  # noqa: E402
+from tests.privacy import ID_NUMBER, personal_values, table_names, tables_with_personal_data  # noqa: E402
 from tests.rows import ingest_tables  # noqa: E402
 from tests.runs import Messages, at_once  # noqa: E402
 
 MONTHS = ["2019-01", "2019-02", "2019-03"]
-ID_NUMBER = r"\d{17}[\dX]"
 
 
 class Suite:
@@ -232,12 +231,7 @@ def b_bad_rows(suite: Suite) -> None:
 def p1_personal_data(suite: Suite, logs: str) -> None:
     spark = suite.spark
     ids, names, accounts = personal_values(spark, "ref")
-    clear = spark.createDataFrame([(v,) for v in ids | names | accounts], "v string")
-    found = []
-    for t in spark.catalog.listTables("ref"):
-        values = string_values(spark.table(f"ref.{t.name}"))
-        if values.join(clear, "v").count() or values.filter(F.col("v").rlike(ID_NUMBER)).count():
-            found.append(t.name)
+    found = sorted(tables_with_personal_data(spark, "ref", ids | names | accounts))
     page = (Path(report_dir(dataclasses.replace(suite.conf, database="ref"), MONTHS[2])) / "report.html"
             ).read_text(encoding="utf-8")
     texts = {"logs": logs, "report": page}
@@ -248,7 +242,7 @@ def p1_personal_data(suite: Suite, logs: str) -> None:
         leaks.append("birth dates in quarantine_t01_indpty_id")
     suite.record("P1", "regex scan of every gold and quarantine table, the logs and the report",
                  "no ID number, name, account number, or birth date next to a masked ID",
-                 f"{len(spark.catalog.listTables('ref'))} tables, {len(logs.splitlines()):,} log lines and the "
+                 f"{len(table_names(spark, 'ref'))} tables, {len(logs.splitlines()):,} log lines and the "
                  f"report scanned; with personal data: {', '.join(found + leaks) or 'none'}", not found and not leaks)
 
 

@@ -28,3 +28,26 @@ def string_values(df):
     for s in single[1:]:
         out = out.unionByName(s)
     return out.filter(F.col("v").isNotNull())
+
+
+ID_NUMBER = r"\d{17}[\dX]"
+
+
+def table_names(spark, db) -> list[str]:
+    """The tables of `db` (SHOW TABLES: the Catalog API's objects cannot be decoded with
+    the tests' interpreted plans)."""
+    return sorted(r.tableName for r in spark.sql(f"SHOW TABLES IN {db}").collect())
+
+
+def tables_with_personal_data(spark, db, clear: set[str]) -> dict[str, int]:
+    """Per table of `db` with any, how many of its strings are one of the `clear` values or
+    hold an 18-character ID number: every table's strings in one Spark job."""
+    marked = spark.createDataFrame([(v, True) for v in clear], "v string, clear boolean")
+    names = table_names(spark, db)
+    values = string_values(spark.table(f"{db}.{names[0]}")).withColumn("table", F.lit(names[0]))
+    for name in names[1:]:
+        values = values.unionByName(string_values(spark.table(f"{db}.{name}")).withColumn("table", F.lit(name)))
+    hits = (values.join(F.broadcast(marked), "v", how="left")
+            .filter(F.col("clear") | F.col("v").rlike(ID_NUMBER))
+            .groupBy("table").count().collect())              # bounded: one row per table with a hit
+    return {r.table: r["count"] for r in hits}

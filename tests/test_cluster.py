@@ -23,6 +23,7 @@ from jobs import generate, monthly
 from lib.jars import FrozenJarsError, frozen_jars
 from lib.spark import LOG4J2
 from tests.conftest import job_args
+from tests.privacy import table_names
 from tests.runs import on_this_session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +96,7 @@ def cluster_refresh(spark, conf, cluster, small_province, tmp_path_factory):
     assert frozen.returncode == 0, frozen.stderr
     warehouse = folder / "warehouse"   # its own Derby metastore: one JVM per embedded Derby
     refresh = ["monthly", "--raw-root", small_province, "--warehouse", warehouse, "--database", "clu",
-               "--jars-dir", folder / "jars", "--month", MONTHS[-1], "--ledger-start", MONTHS[0], "--preset", "small"]
+               "--jars-dir", folder / "jars", "--month", MONTHS[-1], "--ledger-start", MONTHS[0]]
     # the local run goes on meanwhile: a small province's month is mostly each driver's own work
     with ThreadPoolExecutor(1) as pool:
         local = pool.submit(on_this_session(spark, monthly.main), job_args(
@@ -117,9 +118,10 @@ def cluster_refresh(spark, conf, cluster, small_province, tmp_path_factory):
 
 def assert_same_tables_as_local(spark, warehouse: Path) -> None:
     """Every table but the run log of database clu in `warehouse`, read straight from its
-    Delta files, equals the local run's (database loc)."""
+    Delta files, equals the local run's (database loc): compiled on the cluster,
+    interpreted here (tests/conftest.py)."""
     for database in ("loc", "loc_silver"):
-        names = sorted(t.name for t in spark.catalog.listTables(database) if t.name != "run_manifest")
+        names = sorted(n for n in table_names(spark, database) if n != "run_manifest")
         assert len(names) >= 6
         for name in names:
             there = spark.read.format("delta").load(f"{warehouse}/{database.replace('loc', 'clu')}.db/{name}")
