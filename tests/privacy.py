@@ -36,7 +36,7 @@ ID_NUMBER = r"\d{17}[\dX]"
 def table_names(spark, db) -> list[str]:
     """The tables of `db` (SHOW TABLES: the Catalog API's objects cannot be decoded with
     the tests' interpreted plans)."""
-    return sorted(r.tableName for r in spark.sql(f"SHOW TABLES IN {db}").collect())
+    return sorted(r.tableName for r in spark.sql(f"SHOW TABLES IN {db}").collect() if not r.isTemporary)
 
 
 def tables_with_personal_data(spark, db, clear: set[str]) -> dict[str, int]:
