@@ -1,6 +1,9 @@
 """Scanning tables for clear personal data (tests and the fault suite, at test scale)."""
 from __future__ import annotations
 
+from functools import reduce
+
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 
@@ -24,10 +27,7 @@ def string_values(df):
             items = df.select(F.explode_outer(c).alias("e"))
             single += [items.select(F.col("e")[f.name].alias("v")) for f in df.schema[c].dataType.elementType.fields
                        if f.dataType.simpleString() == "string"]
-    out = single[0]
-    for s in single[1:]:
-        out = out.unionByName(s)
-    return out.filter(F.col("v").isNotNull())
+    return reduce(DataFrame.unionByName, single).filter(F.col("v").isNotNull())
 
 
 ID_NUMBER = r"\d{17}[\dX]"
@@ -43,10 +43,8 @@ def tables_with_personal_data(spark, db, clear: set[str]) -> dict[str, int]:
     """Per table of `db` with any, how many of its strings are one of the `clear` values or
     hold an 18-character ID number: every table's strings in one Spark job."""
     marked = spark.createDataFrame([(v, True) for v in clear], "v string, clear boolean")
-    names = table_names(spark, db)
-    values = string_values(spark.table(f"{db}.{names[0]}")).withColumn("table", F.lit(names[0]))
-    for name in names[1:]:
-        values = values.unionByName(string_values(spark.table(f"{db}.{name}")).withColumn("table", F.lit(name)))
+    values = reduce(DataFrame.unionByName, [string_values(spark.table(f"{db}.{name}")).withColumn("table", F.lit(name))
+                                            for name in table_names(spark, db)])
     hits = (values.join(F.broadcast(marked), "v", how="left")
             .filter(F.col("clear") | F.col("v").rlike(ID_NUMBER))
             .groupBy("table").count().collect())              # bounded: one row per table with a hit
