@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from lib.acquisition_run import run_acquisition
+from lib.acquisition.run import run_acquisition
 from lib.cli import run_month_job
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from lib.aum_run import run_aum
+from lib.aum.run import run_aum
 from lib.cli import backfill_flags, month_span, run_month_job
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from lib.cli import month_arg, month_span, run_month_job
-from lib.ingest import run_ingest
+from lib.ingest.run import run_ingest
 
 
 def main(argv=None) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 from lib.cli import run_month_job
-from lib.report_run import run_report
+from lib.report.run import run_report
 
 
 def main(argv=None) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from lib.cli import run_month_job
-from lib.retention_run import run_retention
+from lib.retention.run import run_retention
 
 
 def main(argv=None) -> int:

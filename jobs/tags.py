@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from lib.cli import run_month_job
-from lib.tags_run import run_tags
+from lib.tags.run import run_tags
 
 
 def main(argv=None) -> int:

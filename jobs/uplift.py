@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from lib.cli import run_month_job
-from lib.uplift_run import run_uplift
+from lib.uplift.run import run_uplift
 
 
 def main(argv=None) -> int:

@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 import argparse
-import re
 
-from lib.config import MONTH_PATTERN, SOURCE_FORMATS, Config, ConfigError, load_conf
+from lib.config import SOURCE_FORMATS, Config, load_conf
+from lib.errors import ConfigError
 from lib.logs import get_logger, run_job
-from lib.months import month_range
+from lib.months import is_month, month_range
 from lib.run_lock import holding
 from lib.spark import spark_session
-
-_MONTH = re.compile(MONTH_PATTERN)
 
 
 def month_arg(text: str) -> str:
     """argparse type for YYYY-MM."""
-    if not _MONTH.match(text):
+    if not is_month(text):
         raise argparse.ArgumentTypeError(f"'{text}' is not a month of the form YYYY-MM")
     return text
 

@@ -16,16 +16,34 @@ from typing import Any, Mapping
 
 import yaml
 
+from lib.errors import ConfigError
+from lib.months import is_month
+
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 SOURCE_FORMATS = ("parquet", "csv", "table")
-ENGINE_SETTINGS = ("auto", "graphframes", "dataframe")     # graph.engine (lib/graph.py)
+ENGINE_SETTINGS = ("auto", "graphframes", "dataframe")     # graph.engine (lib/acquisition/graph.py)
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"      # YYYY-MM
-_MONTH = re.compile(MONTH_PATTERN)
 
 
-class ConfigError(ValueError):
-    """A configuration file or flag is wrong; the message names it."""
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class _BadValue(ConfigError):
+    """A value of the wrong kind, named by its key; load_conf adds the file it came from."""
+
+
+def _require(ok: bool, key: str, why: str) -> None:
+    if not ok:
+        raise _BadValue(f"bad value for '{key}': {why}")
+
+
+def _coordinate(value: Any) -> bool:
+    return isinstance(value, str) and value.count(":") == 2
 
 
 @dataclass(frozen=True)
@@ -34,11 +52,20 @@ class Paths:
     warehouse: str
     checkpoint_dir: str | None = None
 
+    def __post_init__(self) -> None:
+        for key in ("raw_root", "warehouse"):
+            _require(isinstance(getattr(self, key), str) and bool(getattr(self, key)), f"paths.{key}",
+                     "must be a non-empty path")
+
 
 @dataclass(frozen=True)
 class Source:
     format: str = "parquet"
     table_prefix: str = ""
+
+    def __post_init__(self) -> None:
+        _require(self.format in SOURCE_FORMATS, "source.format",
+                 f"{self.format!r} is not one of {', '.join(SOURCE_FORMATS)}")
 
 
 @dataclass(frozen=True)
@@ -47,8 +74,18 @@ class SparkConf:
     embedded_metastore: bool = True
     packages: tuple[str, ...] = ()
     graphframes_package: str | None = None   # added to packages only where graph.packages asks for it
-    jars_dir: str | None = None         # frozen jars (lib/jars.py) used instead of resolving packages
+    jars_dir: str | None = None         # frozen jars (lib/deploy/freeze_jars.py) used instead of resolving packages
     settings: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _require(isinstance(self.embedded_metastore, bool), "spark.embedded_metastore", "must be true or false")
+        _require(self.jars_dir is None or (isinstance(self.jars_dir, str) and bool(self.jars_dir)), "spark.jars_dir",
+                 "must be null or the folder scripts/freeze_jars.sh wrote")
+        for coord in self.packages:
+            _require(_coordinate(coord), "spark.packages", f"{coord!r} is not a group:artifact:version coordinate")
+        _require(self.graphframes_package is None or _coordinate(self.graphframes_package),
+                 "spark.graphframes_package",
+                 f"{self.graphframes_package!r} is not a group:artifact:version coordinate")
 
 
 @dataclass(frozen=True)
@@ -57,12 +94,24 @@ class Quality:
     max_amount: float = 1e10
     min_volume_share: float = 0.5
 
+    def __post_init__(self) -> None:
+        for key in ("max_bad_share", "min_volume_share"):
+            share = getattr(self, key)
+            _require(_number(share) and 0 <= share <= 1, f"quality.{key}", f"{share!r} is not a share between 0 and 1")
+        _require(_number(self.max_amount) and self.max_amount > 0, "quality.max_amount",
+                 f"{self.max_amount!r} is not a positive amount")
+
 
 @dataclass(frozen=True)
 class Tiers:
     platinum: float = 500_000
     diamond: float = 2_000_000
     private: float = 6_000_000
+
+    def __post_init__(self) -> None:
+        bounds = (self.platinum, self.diamond, self.private)
+        _require(all(_number(v) for v in bounds) and 0 < self.platinum < self.diamond < self.private, "tiers",
+                 f"need 0 < platinum < diamond < private, got {self.platinum}, {self.diamond}, {self.private}")
 
 
 @dataclass(frozen=True)
@@ -73,11 +122,23 @@ class Volatility:
     trend_slope: float = 0.02
     trend_r2: float = 0.5
 
+    def __post_init__(self) -> None:
+        _require(_whole(self.window_months) and _whole(self.min_months) and 2 <= self.min_months <= self.window_months
+                 <= 24, "volatility",
+                 f"need 2 <= min_months <= window_months <= 24, got {self.min_months}, {self.window_months}")
+        for key in ("stable_cv", "trend_slope", "trend_r2"):
+            value = getattr(self, key)
+            _require(_number(value) and value >= 0, f"volatility.{key}", f"{value!r} is not a non-negative number")
+
 
 @dataclass(frozen=True)
 class TagsConf:
     seed: int = 42
     peak_clusters: int = 4
+
+    def __post_init__(self) -> None:
+        _require(_whole(self.seed) and _whole(self.peak_clusters) and 2 <= self.peak_clusters <= 10, "tags",
+                 "seed must be a whole number and 2 <= peak_clusters <= 10")
 
 
 @dataclass(frozen=True)
@@ -91,6 +152,19 @@ class UpliftConf:
     als_iterations: int = 10
     seed: int = 42
     eval_share: float = 0.2
+
+    def __post_init__(self) -> None:
+        for key in ("k", "top_n", "als_rank", "als_iterations", "seed"):
+            value = getattr(self, key)
+            _require(_whole(value) and value >= 1, f"uplift.{key}", f"{value!r} is not a whole number >= 1")
+        _require(self.als_rank < 6, "uplift.als_rank",
+                 f"{self.als_rank} latent factors for six products: use fewer than six")
+        for key in ("min_score", "eval_share"):
+            value = getattr(self, key)
+            _require(_number(value) and 0 <= value <= 1, f"uplift.{key}", f"{value!r} is not a number between 0 and 1")
+        for key in ("als_reg", "als_alpha"):
+            value = getattr(self, key)
+            _require(_number(value) and value >= 0, f"uplift.{key}", f"{value!r} is not a non-negative number")
 
 
 @dataclass(frozen=True)
@@ -107,11 +181,30 @@ class RetentionConf:
     train_share: float = 0.7
     seed: int = 42
 
+    def __post_init__(self) -> None:
+        for key in ("horizon", "feature_months", "max_iter", "seed"):
+            value = getattr(self, key)
+            _require(_whole(value) and value >= 1, f"retention.{key}", f"{value!r} is not a whole number >= 1")
+        for key in ("drop_share", "max_corr", "threshold", "train_share"):
+            value = getattr(self, key)
+            _require(_number(value) and 0 < value < 1, f"retention.{key}",
+                     f"{value!r} is not a number strictly between 0 and 1")
+        for key in ("reg", "large_outflow"):
+            value = getattr(self, key)
+            _require(_number(value) and value >= 0, f"retention.{key}", f"{value!r} is not a non-negative number")
+        _require(self.population_min_aum is None or (_number(self.population_min_aum) and self.population_min_aum >= 0),
+                 "retention.population_min_aum", f"{self.population_min_aum!r} is not null or a non-negative amount")
+
 
 @dataclass(frozen=True)
 class GraphConf:
     engine: str = "auto"
     packages: bool = False
+
+    def __post_init__(self) -> None:
+        _require(self.engine in ENGINE_SETTINGS, "graph.engine",
+                 f"{self.engine!r} is not one of {', '.join(ENGINE_SETTINGS)}")
+        _require(isinstance(self.packages, bool), "graph.packages", "must be true or false")
 
 
 @dataclass(frozen=True)
@@ -122,10 +215,23 @@ class AcquisitionConf:
     critical_peak_aum: float = 500_000
     evidence_links: int = 5
 
+    def __post_init__(self) -> None:
+        for key in ("window_months", "evidence_links"):
+            value = getattr(self, key)
+            _require(_whole(value) and 1 <= value <= 24, f"acquisition.{key}",
+                     f"{value!r} is not a whole number from 1 to 24")
+        for key in ("min_amount", "solo_net_outflow", "critical_peak_aum"):
+            value = getattr(self, key)
+            _require(_number(value) and value > 0, f"acquisition.{key}", f"{value!r} is not a positive amount")
+
 
 @dataclass(frozen=True)
 class ReportConf:
     sample_rows: int = 10
+
+    def __post_init__(self) -> None:
+        _require(_whole(self.sample_rows) and 1 <= self.sample_rows <= 100, "report.sample_rows",
+                 f"{self.sample_rows!r} is not a whole number from 1 to 100")
 
 
 @dataclass(frozen=True)
@@ -145,6 +251,14 @@ class Config:
     acquisition: AcquisitionConf = AcquisitionConf()
     report: ReportConf = ReportConf()
     ledger_start: str | None = None     # the ledger's first month: aum starts it from zero balances
+
+    def __post_init__(self) -> None:
+        _require(isinstance(self.database, str) and _DB_NAME.match(self.database) is not None, "database",
+                 f"{self.database!r} is not a lower_snake_case name")
+        _require(self.ledger_start is None or is_month(self.ledger_start), "ledger_start",
+                 f"{self.ledger_start!r} is not null or a month YYYY-MM")
+        _require(not self.graph.packages or bool(self.spark.graphframes_package), "graph.packages",
+                 "is true but spark.graphframes_package names no coordinate")
 
     @property
     def silver_database(self) -> str:
@@ -272,114 +386,26 @@ def _build(env: str, raw: dict, source: str) -> Config:
     spark_raw = dict(raw.get("spark") or {})
     spark_raw["packages"] = tuple(spark_raw.get("packages") or ())
     spark_raw["settings"] = {str(k): str(v) for k, v in (spark_raw.get("settings") or {}).items()}
-    conf = Config(
-        env=env,
-        database=raw.get("database"),
-        paths=_section(Paths, raw.get("paths"), "paths", source),
-        source=_section(Source, raw.get("source") or {}, "source", source),
-        spark=_section(SparkConf, spark_raw, "spark", source),
-        quality=_section(Quality, raw.get("quality") or {}, "quality", source),
-        tiers=_section(Tiers, raw.get("tiers") or {}, "tiers", source),
-        volatility=_section(Volatility, raw.get("volatility") or {}, "volatility", source),
-        tags=_section(TagsConf, raw.get("tags") or {}, "tags", source),
-        uplift=_section(UpliftConf, raw.get("uplift") or {}, "uplift", source),
-        retention=_section(RetentionConf, raw.get("retention") or {}, "retention", source),
-        graph=_section(GraphConf, raw.get("graph") or {}, "graph", source),
-        acquisition=_section(AcquisitionConf, raw.get("acquisition") or {}, "acquisition", source),
-        report=_section(ReportConf, raw.get("report") or {}, "report", source),
-        ledger_start=raw.get("ledger_start"),
-    )
-    _validate(conf, source)
-    return conf
-
-
-def _validate(conf: Config, source: str) -> None:
-    def fail(key: str, why: str) -> None:
-        raise ConfigError(f"{source}: bad value for '{key}': {why}")
-
-    if not isinstance(conf.database, str) or not _DB_NAME.match(conf.database):
-        fail("database", f"{conf.database!r} is not a lower_snake_case name")
-    if conf.ledger_start is not None and not (isinstance(conf.ledger_start, str) and _MONTH.match(conf.ledger_start)):
-        fail("ledger_start", f"{conf.ledger_start!r} is not null or a month YYYY-MM")
-    for key in ("raw_root", "warehouse"):
-        if not isinstance(getattr(conf.paths, key), str) or not getattr(conf.paths, key):
-            fail(f"paths.{key}", "must be a non-empty path")
-    if conf.source.format not in SOURCE_FORMATS:
-        fail("source.format", f"{conf.source.format!r} is not one of {', '.join(SOURCE_FORMATS)}")
-    if not isinstance(conf.spark.embedded_metastore, bool):
-        fail("spark.embedded_metastore", "must be true or false")
-    if conf.spark.jars_dir is not None and (not isinstance(conf.spark.jars_dir, str) or not conf.spark.jars_dir):
-        fail("spark.jars_dir", "must be null or the folder scripts/freeze_jars.sh wrote")
-    for coord in conf.spark.packages:
-        if not isinstance(coord, str) or coord.count(":") != 2:
-            fail("spark.packages", f"{coord!r} is not a group:artifact:version coordinate")
-    gf = conf.spark.graphframes_package
-    if gf is not None and (not isinstance(gf, str) or gf.count(":") != 2):
-        fail("spark.graphframes_package", f"{gf!r} is not a group:artifact:version coordinate")
-    if conf.graph.engine not in ENGINE_SETTINGS:
-        fail("graph.engine", f"{conf.graph.engine!r} is not one of {', '.join(ENGINE_SETTINGS)}")
-    if not isinstance(conf.graph.packages, bool):
-        fail("graph.packages", "must be true or false")
-    if conf.graph.packages and not gf:
-        fail("graph.packages", "is true but spark.graphframes_package names no coordinate")
-    a = conf.acquisition
-    for key in ("window_months", "evidence_links"):
-        if not isinstance(getattr(a, key), int) or isinstance(getattr(a, key), bool) or not 1 <= getattr(a, key) <= 24:
-            fail(f"acquisition.{key}", f"{getattr(a, key)!r} is not a whole number from 1 to 24")
-    for key in ("min_amount", "solo_net_outflow", "critical_peak_aum"):
-        if not _number(getattr(a, key)) or getattr(a, key) <= 0:
-            fail(f"acquisition.{key}", f"{getattr(a, key)!r} is not a positive amount")
-    for key in ("max_bad_share", "min_volume_share"):
-        share = getattr(conf.quality, key)
-        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
-            fail(f"quality.{key}", f"{share!r} is not a share between 0 and 1")
-    t = conf.tiers
-    if not all(_number(v) for v in (t.platinum, t.diamond, t.private)) or not 0 < t.platinum < t.diamond < t.private:
-        fail("tiers", f"need 0 < platinum < diamond < private, got {t.platinum}, {t.diamond}, {t.private}")
-    v = conf.volatility
-    if not (isinstance(v.window_months, int) and isinstance(v.min_months, int)
-            and 2 <= v.min_months <= v.window_months <= 24):
-        fail("volatility", f"need 2 <= min_months <= window_months <= 24, got {v.min_months}, {v.window_months}")
-    for key in ("stable_cv", "trend_slope", "trend_r2"):
-        if not _number(getattr(v, key)) or getattr(v, key) < 0:
-            fail(f"volatility.{key}", f"{getattr(v, key)!r} is not a non-negative number")
-    if not isinstance(conf.tags.seed, int) or not isinstance(conf.tags.peak_clusters, int) \
-            or not 2 <= conf.tags.peak_clusters <= 10:
-        fail("tags", "seed must be a whole number and 2 <= peak_clusters <= 10")
-    u = conf.uplift
-    for key in ("k", "top_n", "als_rank", "als_iterations", "seed"):
-        if not isinstance(getattr(u, key), int) or isinstance(getattr(u, key), bool) or getattr(u, key) < 1:
-            fail(f"uplift.{key}", f"{getattr(u, key)!r} is not a whole number >= 1")
-    if isinstance(u.als_rank, int) and u.als_rank >= 6:
-        fail("uplift.als_rank", f"{u.als_rank} latent factors for six products: use fewer than six")
-    for key in ("min_score", "eval_share"):
-        if not _number(getattr(u, key)) or not 0 <= getattr(u, key) <= 1:
-            fail(f"uplift.{key}", f"{getattr(u, key)!r} is not a number between 0 and 1")
-    for key in ("als_reg", "als_alpha"):
-        if not _number(getattr(u, key)) or getattr(u, key) < 0:
-            fail(f"uplift.{key}", f"{getattr(u, key)!r} is not a non-negative number")
-    r = conf.retention
-    for key in ("horizon", "feature_months", "max_iter", "seed"):
-        if not isinstance(getattr(r, key), int) or isinstance(getattr(r, key), bool) or getattr(r, key) < 1:
-            fail(f"retention.{key}", f"{getattr(r, key)!r} is not a whole number >= 1")
-    for key in ("drop_share", "max_corr", "threshold", "train_share"):
-        if not _number(getattr(r, key)) or not 0 < getattr(r, key) < 1:
-            fail(f"retention.{key}", f"{getattr(r, key)!r} is not a number strictly between 0 and 1")
-    for key in ("reg", "large_outflow"):
-        if not _number(getattr(r, key)) or getattr(r, key) < 0:
-            fail(f"retention.{key}", f"{getattr(r, key)!r} is not a non-negative number")
-    if r.population_min_aum is not None and (not _number(r.population_min_aum) or r.population_min_aum < 0):
-        fail("retention.population_min_aum", f"{r.population_min_aum!r} is not null or a non-negative amount")
-    rows = conf.report.sample_rows
-    if not isinstance(rows, int) or isinstance(rows, bool) or not 1 <= rows <= 100:
-        fail("report.sample_rows", f"{rows!r} is not a whole number from 1 to 100")
-    amount = conf.quality.max_amount
-    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
-        fail("quality.max_amount", f"{amount!r} is not a positive amount")
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    try:
+        return Config(
+            env=env,
+            database=raw.get("database"),
+            paths=_section(Paths, raw.get("paths"), "paths", source),
+            source=_section(Source, raw.get("source") or {}, "source", source),
+            spark=_section(SparkConf, spark_raw, "spark", source),
+            quality=_section(Quality, raw.get("quality") or {}, "quality", source),
+            tiers=_section(Tiers, raw.get("tiers") or {}, "tiers", source),
+            volatility=_section(Volatility, raw.get("volatility") or {}, "volatility", source),
+            tags=_section(TagsConf, raw.get("tags") or {}, "tags", source),
+            uplift=_section(UpliftConf, raw.get("uplift") or {}, "uplift", source),
+            retention=_section(RetentionConf, raw.get("retention") or {}, "retention", source),
+            graph=_section(GraphConf, raw.get("graph") or {}, "graph", source),
+            acquisition=_section(AcquisitionConf, raw.get("acquisition") or {}, "acquisition", source),
+            report=_section(ReportConf, raw.get("report") or {}, "report", source),
+            ledger_start=raw.get("ledger_start"),
+        )
+    except _BadValue as err:
+        raise ConfigError(f"{source}: {err}") from None
 
 
 def absolute(path: str) -> str:

@@ -14,15 +14,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib.config import Config, absolute
+from lib.errors import MissingInputError, SourceError
 from lib.tables import TableSpec
-
-
-class SourceError(RuntimeError):
-    """A source table is missing or does not follow the contract."""
-
-
-class MissingInputError(RuntimeError):
-    """A month a stage needs has not been produced by the stage before it."""
 
 
 def read_raw(spark: SparkSession, conf: Config, table: str) -> DataFrame:
@@ -241,6 +234,11 @@ def months_in(spark: SparkSession, table: str) -> set[str]:
         return set()
     folders = (re.search(r"/stat_month=([^/]+)/[^/]+$", path) for path in spark.table(table).inputFiles())
     return {unquote(found.group(1)) for found in folders if found}
+
+
+def month_or_none(spark: SparkSession, table: str, month: str) -> DataFrame | None:
+    """The table's rows of `month`, or None when the table or the month is not there."""
+    return spark.table(table).filter(F.col("stat_month") == month) if month in months_in(spark, table) else None
 
 
 def require_months(spark: SparkSession, table: str, months: list[str], job: str) -> None:

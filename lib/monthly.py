@@ -13,21 +13,21 @@ from datetime import datetime
 
 from pyspark.sql import SparkSession
 
-from lib.acquisition_run import run_acquisition
-from lib.aum_run import run_aum
-from lib.churn_model import NotTrainable
+from lib.acquisition.run import run_acquisition
+from lib.aum.run import run_aum
 from lib.config import Config
-from lib.ingest import run_ingest
+from lib.errors import NotTrainable
+from lib.ingest.run import run_ingest
 from lib.io import append_rows, months_in, rows_frame, table_versions
 from lib.logs import new_run_id, one_line
 from lib.months import add_months, month_range
 from lib.privacy import scrub
 from lib.provenance import code_version, conf_hash
-from lib.report_run import run_report
-from lib.retention_run import run_retention
+from lib.report.run import run_report
+from lib.retention.run import run_retention
 from lib.tables import CUSTOMER_MONTH_AUM, CUSTOMER_TAGS, RUN_MANIFEST
-from lib.tags_run import run_tags
-from lib.uplift_run import run_uplift
+from lib.tags.run import run_tags
+from lib.uplift.run import run_uplift
 
 
 class Skipped(Exception):

@@ -1,5 +1,18 @@
-"""Calendar months as YYYY-MM strings."""
+"""Calendar months as YYYY-MM strings, and as Spark columns."""
 from __future__ import annotations
+
+import re
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"      # YYYY-MM
+_MONTH = re.compile(MONTH_PATTERN)
+
+
+def is_month(text: object) -> bool:
+    """Whether `text` is a month of the form YYYY-MM."""
+    return isinstance(text, str) and _MONTH.match(text) is not None
 
 
 def add_months(month: str, n: int) -> str:
@@ -16,3 +29,13 @@ def month_range(first: str, last: str) -> list[str]:
     while out[-1] != last:
         out.append(add_months(out[-1], 1))
     return out
+
+
+def first_day(month: Column) -> Column:
+    """The first day (a date) of a YYYY-MM column."""
+    return F.to_date(F.concat(month, F.lit("-01")))
+
+
+def month_text(day: Column) -> Column:
+    """The YYYY-MM of a date column."""
+    return F.date_format(day, "yyyy-MM")

@@ -22,12 +22,9 @@ from typing import Iterator
 from pyspark.sql import SparkSession
 
 from lib.config import Config
+from lib.errors import RunConflictError
 from lib.io import create_text, delete_path, move, read_text
 from lib.logs import new_run_id
-
-
-class RunConflictError(RuntimeError):
-    """Another run holds a month this run needs."""
 
 
 def _process_gone(holder: dict) -> bool:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from pyspark.sql.types import (
-    DateType, DecimalType, IntegerType, LongType, StringType, StructField, StructType,
-    TimestampType,
+    DateType, DecimalType, IntegerType, LongType, StringType, StructField, StructType, TimestampType,
 )
 
-MONEY = DecimalType(18, 2)
+MONEY = DecimalType(18, 2)          # every amount, CNY
+MONEY_SQL = MONEY.simpleString()    # decimal(18,2), for SQL and DDL text
 
 DEPOSIT_PRODUCTS = ("DEMAND_DEPOSIT", "TIME_DEPOSIT", "LARGE_CD", "AGREEMENT_DEPOSIT")
 HOLDING_PRODUCTS = ("TREASURY_BOND", "WEALTH_PRODUCT", "FUND", "INSURANCE")

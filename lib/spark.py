@@ -16,7 +16,7 @@ from typing import Iterator
 from pyspark.sql import SparkSession
 
 from lib.config import Config, absolute
-from lib.jars import frozen_jars
+from lib.errors import FrozenJarsError
 
 LOG4J2 = Path(__file__).resolve().parent.parent / "conf" / "log4j2.properties"
 LAUNCHED_BY_SPARK_SUBMIT = "PYSPARK_GATEWAY_PORT"
@@ -26,7 +26,28 @@ DELTA_SETTINGS = {
 }
 
 
-SERVING_DIR = "_serving"        # the SQL consumers' metastore, inside the warehouse (lib/serving.py)
+MANIFEST = "MANIFEST"        # a frozen jars folder's list of the packages it holds
+
+
+def frozen_jars(folder: str, packages: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[str]:
+    """The jar files of a frozen folder (sorted), once its MANIFEST holds `packages` and
+    nothing else but `optional` ones."""
+    root = Path(folder).absolute()
+    manifest = root / MANIFEST
+    if not manifest.is_file():
+        raise FrozenJarsError(f"{root} has no {MANIFEST}: freeze the jars with scripts/freeze_jars.sh {root} on a "
+                              "machine that reaches Maven Central")
+    frozen = tuple(line.strip() for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip())
+    if not set(packages) <= set(frozen) <= set(packages) | set(optional):
+        raise FrozenJarsError(f"{root} holds jars for {', '.join(frozen)} but the conf pins {', '.join(packages)}: "
+                              "freeze them again")
+    jars = sorted(str(p) for p in root.glob("*.jar"))
+    if not jars:
+        raise FrozenJarsError(f"{root} has a {MANIFEST} but no jars: freeze them again")
+    return jars
+
+
+SERVING_DIR = "_serving"        # the SQL consumers' metastore, inside the warehouse (lib/deploy/serving.py)
 
 
 def session_settings(conf: Config, serving: bool = False) -> dict[str, str]:

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 from pyspark.sql.types import StructType
 
-from lib.churn import CATEGORICAL, CONTINUOUS
 from lib.contacts import CONTACT_COLUMNS
-from lib.schemas import ALL_PRODUCTS, SOURCE_TABLES
+from lib.schemas import ALL_PRODUCTS, MONEY_SQL, SOURCE_TABLES
 
 COLUMN_DOCS = {
     "CUST_ID": "customer number (10 digits)", "ID_NO": "resident ID number (18 characters)",
@@ -92,21 +91,20 @@ LEDGER_CHAIN_STATE = TableSpec(
     "up to the month's end: where the next month's BAL_AFTER chain check starts", (
         ("agmt_id", "string", COLUMN_DOCS["AGMT_ID"]),
         ("last_txn_seq", "bigint", "TXN_SEQ of the last record"),
-        ("last_bal_after", "decimal(18,2)", "BAL_AFTER of the last record, CNY"),
+        ("last_bal_after", MONEY_SQL, "BAL_AFTER of the last record, CNY"),
         ("stat_month", "string", STAT_MONTH_DOC),
     ))
 
-_MONEY = "decimal(18,2)"
 CUSTOMER_MONTH_AUM = TableSpec("customer_month_aum", "Monthly AUM, three-month average, wealth tier and asset "
                                "volatility class of every customer (SPEC §4)", (
     ("cust_id", "string", "customer number"),
-    ("aum_month_avg", _MONEY, "monthly daily-average AUM (月日均AUM): deposits' Σ balance × days / days in "
+    ("aum_month_avg", MONEY_SQL, "monthly daily-average AUM (月日均AUM): deposits' Σ balance × days / days in "
                               "month (rounded to the cent) + Σ MONTH_AVG_BAL of holdings, CNY"),
-    ("aum_month_end", _MONEY, "AUM on the month's last day: deposit balances + Σ MONTH_END_BAL, CNY"),
-    ("aum_max_daily", _MONEY, "largest daily Σ of deposit balances in the month + Σ MONTH_AVG_BAL, CNY"),
-    ("deposit_month_avg", _MONEY, "deposit part of aum_month_avg, CNY"),
-    ("holding_month_avg", _MONEY, "holding part of aum_month_avg (treasury, wealth products, funds, insurance), CNY"),
-    ("aum_3m", _MONEY, "mean aum_month_avg of this and the two previous months (a missing month counts 0), CNY"),
+    ("aum_month_end", MONEY_SQL, "AUM on the month's last day: deposit balances + Σ MONTH_END_BAL, CNY"),
+    ("aum_max_daily", MONEY_SQL, "largest daily Σ of deposit balances in the month + Σ MONTH_AVG_BAL, CNY"),
+    ("deposit_month_avg", MONEY_SQL, "deposit part of aum_month_avg, CNY"),
+    ("holding_month_avg", MONEY_SQL, "holding part of aum_month_avg (treasury, wealth products, funds, insurance), CNY"),
+    ("aum_3m", MONEY_SQL, "mean aum_month_avg of this and the two previous months (a missing month counts 0), CNY"),
     ("tier", "string", "NONE / PLATINUM (白金卡) / DIAMOND (钻石卡) / PRIVATE (私人银行), from aum_3m"),
     ("is_wealth", "boolean", "wealth customer (财富客户): tier is not NONE"),
     ("volatility_class", "string", "STABLE / GROWTH / DECLINING / VOLATILE over the last 6 months of the data "
@@ -117,7 +115,7 @@ ACCOUNT_MONTH_BALANCE = TableSpec("account_month_balance", "Each deposit account
                                   "from the clean ledger (zero balances left out): where the next month's AUM starts", (
     ("cust_id", "string", "customer number"),
     ("agmt_id", "string", COLUMN_DOCS["AGMT_ID"]),
-    ("bal_close", _MONEY, "balance at the end of the month, CNY"),
+    ("bal_close", MONEY_SQL, "balance at the end of the month, CNY"),
     ("stat_month", "string", STAT_MONTH_DOC),
 ))
 TIER_MIGRATION = TableSpec("tier_migration", "Customers moving from tier(from_month) to tier(stat_month), "
@@ -152,7 +150,7 @@ CUSTOMER_TAGS = TableSpec("customer_tags", "The 360° profile of every customer 
     ("deposit_share", "double", "deposits + treasury bonds over the month's AUM"),
     ("risk_preference", "string", "DEPOSIT / BALANCED / WEALTH: KMeans (k=3) cluster of the AUM shares, named by "
                                   "centroid; null without AUM"),
-    ("peak_aum", "decimal(18,2)", "largest monthly AUM of the last 12 months, CNY"),
+    ("peak_aum", MONEY_SQL, "largest monthly AUM of the last 12 months, CNY"),
     ("growth_ratio", "double", "(peak_aum - this month's AUM) / peak_aum; 0 when the peak is 0"),
     ("growth_space", "string", "HIGH >= 0.5, MEDIUM >= 0.2, else LOW (成长空间)"),
     ("peak_level", "string", "PEAK_1 (lowest) .. PEAK_n: KMeans cluster of log(1 + peak_aum)"),
@@ -214,15 +212,45 @@ CUSTOMER_MONTH_ACTIVITY = TableSpec("customer_month_activity", "Each customer's 
     ("cust_id", "string", "customer number"),
     ("txn_cnt", "bigint", "ledger records"),
     ("debit_cnt", "bigint", "debits (money out)"),
-    ("debit_amt", _MONEY, "Σ debit amounts, CNY"),
+    ("debit_amt", MONEY_SQL, "Σ debit amounts, CNY"),
     ("credit_cnt", "bigint", "credits (money in)"),
-    ("credit_amt", _MONEY, "Σ credit amounts, CNY"),
-    ("cross_bank_out_amt", _MONEY, "Σ debits to accounts at other banks, CNY"),
+    ("credit_amt", MONEY_SQL, "Σ credit amounts, CNY"),
+    ("cross_bank_out_amt", MONEY_SQL, "Σ debits to accounts at other banks, CNY"),
     ("large_out_cnt", "bigint", "debits of at least retention.large_outflow"),
     ("mobile_cnt", "bigint", "records through mobile banking"),
     ("counter_cnt", "bigint", "records at the counter"),
     ("stat_month", "string", "month of the ledger records (partition)"),
 ))
+# the churn model's features -> readable name (the warning list's reasons use these)
+CHURN_CONTINUOUS = {
+    "age_band": "age band",
+    "asset_band": "asset band",
+    "log_aum": "monthly AUM (log)",
+    "tier_headroom": "aum_3m above the floor of its tier (log ratio)",
+    "aum_slope": "AUM trend (relative slope)",
+    "aum_cv": "AUM variability (cv)",
+    "max_drawdown": "largest AUM fall from a peak",
+    "aum_recent_ratio": "AUM of the last 2 months against the 4 before",
+    "month_end_ratio": "month-end AUM against the month's average",
+    "holding_share": "share of AUM in investments",
+    "product_count": "number of products held",
+    "has_mobile_banking": "uses mobile banking",
+    "tenure_months": "months as a customer",
+    "debit_cnt": "debits (count)",
+    "debit_amt_log": "debits (amount, log)",
+    "credit_cnt": "credits (count)",
+    "credit_amt_log": "credits (amount, log)",
+    "debit_trend": "debits of the last 2 months against the 4 before",
+    "credit_trend": "credits of the last 2 months against the 4 before",
+    "net_outflow_share": "net outflow over all flows",
+    "cross_bank_out_log": "transfers out to other banks (amount, log)",
+    "large_out_cnt": "large outflows (count)",
+    "mobile_share": "share of records through mobile banking",
+    "counter_share": "share of records at the counter",
+}
+CHURN_CATEGORICAL = {"volatility_class": "asset volatility class"}
+
+
 CHURN_FEATURES = TableSpec("churn_features", "The churn model's rows of this run: the labelled reference months "
                            "it trained and tested on and the month it scored (SPEC §4 \"Churn model\")", (
     ("cust_id", "string", "customer number"),
@@ -230,8 +258,9 @@ CHURN_FEATURES = TableSpec("churn_features", "The churn model's rows of this run
     ("role", "string", "TRAIN / TEST (the 70/30 split of the reference month), OOT_TRAIN (the month before, "
                        "for the out-of-time check), SCORE (this month, no label)"),
     ("label", "int", "1 churned within the horizon after feature_month, 0 not; null for SCORE rows"),
-    *[(name, "double", doc) for name, doc in CONTINUOUS.items()],
-    *[(name, "string", doc + ": STABLE / GROWTH / DECLINING / VOLATILE / UNKNOWN") for name, doc in CATEGORICAL.items()],
+    *[(name, "double", doc) for name, doc in CHURN_CONTINUOUS.items()],
+    *[(name, "string", doc + ": STABLE / GROWTH / DECLINING / VOLATILE / UNKNOWN")
+      for name, doc in CHURN_CATEGORICAL.items()],
     ("stat_month", "string", STAT_MONTH_DOC),
 ))
 CHURN_SCREENING = TableSpec("churn_screening", "Predictor screening as the paper: churn rate per category "
@@ -298,7 +327,7 @@ CHURN_SCORES = TableSpec("churn_scores", "Churn probability of this month's popu
                                  "value), largest first"),
     ("model_month", "string", "reference month the model was trained on"),
     ("tier", "string", "wealth tier this month"),
-    ("aum_month_avg", _MONEY, "monthly AUM this month, CNY"),
+    ("aum_month_avg", MONEY_SQL, "monthly AUM this month, CNY"),
     *CONTACT_COLUMNS,
     ("stat_month", "string", STAT_MONTH_DOC),
 ))
@@ -323,16 +352,16 @@ RUN_MANIFEST = TableSpec("run_manifest", "One row per monthly refresh run (appen
 _WINDOW_FIRST = ("window_first", "string", "first month of the transfers analysed (the window ends at stat_month)")
 _FLOW_COLUMNS = (
     ("txn_cnt", "bigint", "transfer records between the two in the window"),
-    ("txn_amt", _MONEY, "Σ TXN_AMT of those records, CNY"),
+    ("txn_amt", MONEY_SQL, "Σ TXN_AMT of those records, CNY"),
     ("in_cnt", "bigint", "of them, into the wealth customer's accounts"),
-    ("in_amt", _MONEY, "Σ amounts into the wealth customer's accounts, CNY"),
+    ("in_amt", MONEY_SQL, "Σ amounts into the wealth customer's accounts, CNY"),
     ("out_cnt", "bigint", "of them, out of the wealth customer's accounts"),
-    ("out_amt", _MONEY, "Σ amounts out of the wealth customer's accounts, CNY"),
+    ("out_amt", MONEY_SQL, "Σ amounts out of the wealth customer's accounts, CNY"),
 )
 _WEIGHT = ("weight", "double", "link weight: z(txn_cnt) + z(txn_amt), each z over all links of the month's graph")
 _COUNTERPARTY_SUMS = (
     ("cpty_txn_cnt", "bigint", "the counterparty's transfer records with all wealth customers"),
-    ("cpty_txn_amt", _MONEY, "Σ amounts of the counterparty's transfers with all wealth customers, CNY"),
+    ("cpty_txn_amt", MONEY_SQL, "Σ amounts of the counterparty's transfers with all wealth customers, CNY"),
     ("cpty_weight", "double", "the counterparty's weight: z of its summed count + z of its summed amount, over all "
                               "counterparties (a counterparty linked to several wealth customers weighs more)"),
     ("linked_wealth_cnt", "bigint", "wealth customers linked to the counterparty"),
@@ -376,9 +405,9 @@ PROSPECT_EXTERNAL = TableSpec("prospect_external", "Prospects at other banks fou
                     "counterparty's weight; the links of one prospect share it"),
     *_CPTY_LABELS,
     *_FLOW_COLUMNS,
-    ("net_outflow", _MONEY, "out_amt - in_amt: what left the wealth customer for this account, CNY"),
+    ("net_outflow", MONEY_SQL, "out_amt - in_amt: what left the wealth customer for this account, CNY"),
     _WEIGHT,
-    ("cust_net_outflow", _MONEY, "SOLO: the customer's net outflow to all its own accounts at other banks, CNY"),
+    ("cust_net_outflow", MONEY_SQL, "SOLO: the customer's net outflow to all its own accounts at other banks, CNY"),
     ("large_net_outflow", "boolean", "SOLO: cust_net_outflow is at least acquisition.solo_net_outflow (300,000)"),
     *_COUNTERPARTY_SUMS,
     *CONTACT_COLUMNS,
@@ -391,10 +420,10 @@ PROSPECT_INTERNAL = TableSpec("prospect_internal", "Postal customers who are not
     ("cpty_cust_id", "string", "the prospect: a postal customer, not a wealth customer this month"),
     ("rank", "int", "place in the list by the prospect's weight, 1 = first; the links of one prospect share it"),
     *_FLOW_COLUMNS,
-    ("net_outflow", _MONEY, "out_amt - in_amt: what went from the wealth customer to the prospect, CNY"),
+    ("net_outflow", MONEY_SQL, "out_amt - in_amt: what went from the wealth customer to the prospect, CNY"),
     _WEIGHT,
     *_COUNTERPARTY_SUMS,
-    ("cpty_aum_3m", _MONEY, "the prospect's three-month average AUM, CNY"),
+    ("cpty_aum_3m", MONEY_SQL, "the prospect's three-month average AUM, CNY"),
     ("wealth_masked_name", "string", "the wealth customer's name, masked"),
     *CONTACT_COLUMNS,
     _WINDOW_FIRST,
@@ -405,13 +434,13 @@ PROSPECT_CRITICAL = TableSpec("prospect_critical", "Critical customers (临界�
                               "assets and high growth space", (
     ("cust_id", "string", "customer number"),
     ("rank", "int", "place in the list by peak_aum, 1 = first"),
-    ("aum_month_avg", _MONEY, "monthly AUM this month, CNY"),
-    ("aum_3m", _MONEY, "three-month average AUM, CNY"),
-    ("peak_aum", _MONEY, "largest monthly AUM of the last 12 months, CNY"),
+    ("aum_month_avg", MONEY_SQL, "monthly AUM this month, CNY"),
+    ("aum_3m", MONEY_SQL, "three-month average AUM, CNY"),
+    ("peak_aum", MONEY_SQL, "largest monthly AUM of the last 12 months, CNY"),
     ("growth_ratio", "double", "(peak_aum - this month's AUM) / peak_aum"),
     ("growth_space", "string", "HIGH (成长空间)"),
     ("volatility_class", "string", "VOLATILE (资产波动性)"),
-    ("gap_to_wealth", _MONEY, "the wealth floor (tiers.platinum) - aum_3m: what would make a wealth customer, CNY"),
+    ("gap_to_wealth", MONEY_SQL, "the wealth floor (tiers.platinum) - aum_3m: what would make a wealth customer, CNY"),
     *CONTACT_COLUMNS,
     ("stat_month", "string", STAT_MONTH_DOC),
 ))

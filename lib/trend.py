@@ -13,9 +13,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lib.config import Volatility
-from lib.months import add_months
-
-MONEY = "decimal(18,2)"
+from lib.months import add_months, first_day
+from lib.schemas import MONEY
 
 
 def window_values(history: DataFrame, targets: list[str], span: int) -> DataFrame:
@@ -35,8 +34,8 @@ def _value(k: int) -> Column:
 def months_known(first_data_month: str) -> Column:
     """How many months the history holds up to stat_month: 1 in the data's first month."""
     index = lambda m: F.year(m) * 12 + F.month(m)  # noqa: E731
-    target = F.to_date(F.concat(F.col("stat_month"), F.lit("-01")))
-    return index(target) - index(F.to_date(F.lit(f"{first_data_month}-01"))) + 1
+    target = first_day(F.col("stat_month"))
+    return index(target) - index(first_day(F.lit(first_data_month))) + 1
 
 
 def aum_3m(first_data_month: str) -> Column:
@@ -48,15 +47,15 @@ def aum_3m(first_data_month: str) -> Column:
     return F.round(total / n, 2).cast(MONEY)
 
 
-def with_volatility_class(df: DataFrame, first_data_month: str, v: Volatility) -> DataFrame:
+def with_volatility_class(df: DataFrame, first_data_month: str, volatility: Volatility) -> DataFrame:
     """volatility_class: STABLE / GROWTH / DECLINING / VOLATILE over the last
     `window_months` months of the data window (null with fewer than `min_months`):
     cv = population std / mean, slope = OLS slope on t = 0..n-1 divided by the mean, R² of
     that fit. The sums are built as columns first, so each term is computed once."""
-    with_n = df.withColumn("_n", F.least(F.lit(v.window_months), months_known(first_data_month)).cast("double"))
+    with_n = df.withColumn("_n", F.least(F.lit(volatility.window_months), months_known(first_data_month)).cast("double"))
     n = F.col("_n")
-    ys = [F.when(F.lit(k) < n, _value(k).cast("double")).otherwise(0.0) for k in range(v.window_months)]
-    ts = [F.when(F.lit(k) < n, n - 1 - k).otherwise(0.0) for k in range(v.window_months)]
+    ys = [F.when(F.lit(k) < n, _value(k).cast("double")).otherwise(0.0) for k in range(volatility.window_months)]
+    ts = [F.when(F.lit(k) < n, n - 1 - k).otherwise(0.0) for k in range(volatility.window_months)]
     sums = with_n.select("*", _total(ys).alias("_sy"), _total([y * y for y in ys]).alias("_syy"),
                          _total(ts).alias("_st"), _total([t * t for t in ts]).alias("_stt"),
                          _total([t * y for t, y in zip(ts, ys)]).alias("_sty"))
@@ -66,11 +65,11 @@ def with_volatility_class(df: DataFrame, first_data_month: str, v: Volatility) -
     mean, sxx, sxy, sdy = F.col("_mean"), F.col("_sxx"), F.col("_sxy"), F.col("_sdy")
     cv = F.sqrt(F.greatest(syy / n - mean * mean, F.lit(0.0))) / mean
     slope = F.when(sxx > 0, sxy / sxx) / mean
-    trend = F.when((sxx > 0) & (sdy > 0), sxy * sxy / (sxx * sdy)).otherwise(0.0) >= v.trend_r2
-    cls = (F.when(n < v.min_months, F.lit(None).cast("string"))
-           .when((mean == 0) | (cv <= v.stable_cv), "STABLE")
-           .when(trend & (slope >= v.trend_slope), "GROWTH")
-           .when(trend & (slope <= -v.trend_slope), "DECLINING")
+    trend = F.when((sxx > 0) & (sdy > 0), sxy * sxy / (sxx * sdy)).otherwise(0.0) >= volatility.trend_r2
+    cls = (F.when(n < volatility.min_months, F.lit(None).cast("string"))
+           .when((mean == 0) | (cv <= volatility.stable_cv), "STABLE")
+           .when(trend & (slope >= volatility.trend_slope), "GROWTH")
+           .when(trend & (slope <= -volatility.trend_slope), "DECLINING")
            .otherwise("VOLATILE"))
     return moments.withColumn("volatility_class", cls).drop("_n", "_sy", "_syy", "_st", "_stt", "_sty",
                                                             "_mean", "_sxx", "_sxy", "_sdy")

@@ -4,7 +4,7 @@
 
 For each size: generate a province (12 months), write its ledger as a month-partitioned
 Parquet dataset (the layout of the silver table), then time
-  * Spark: lib.aum (day-end balances -> segments -> Σ balance × days, month end, max daily)
+  * Spark: lib.aum.balances (day-end balances -> segments -> Σ balance × days, month end, max daily)
   * DuckDB (2 threads): the same computation in SQL on the same files
 check that both give the same numbers for every customer-month, and time one month
 incremental (from the previous month's closing balances) against the 12-month backfill.
@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 from pyspark.sql import functions as F
 
-from lib import aum
+from lib.aum import balances
 from lib.config import load_conf
 from lib.months import add_months
 from lib.spark import build_session
@@ -63,8 +63,8 @@ def spark_run(spark, ledger_path: str, prior_path: str | None, first: str, last:
     prior = (spark.read.parquet(prior_path) if prior_path else
              spark.createDataFrame([], "cust_id string, agmt_id string, bal_close decimal(18,2)"))
     start = time.perf_counter()
-    changes = aum.account_changes(aum.day_end_balances(ledger, prior, first), last)
-    aum.deposit_month(aum.customer_segments(changes, last), first).write.mode("overwrite").parquet(out)
+    changes = balances.account_changes(balances.day_end_balances(ledger, prior, first), last)
+    balances.deposit_month(balances.customer_segments(changes, last), first).write.mode("overwrite").parquet(out)
     return time.perf_counter() - start
 
 
@@ -109,8 +109,8 @@ def bench(spark, customers: int, work: Path) -> None:
     prior = str(work / "prior")
     to_november = spark.read.parquet(ledger).filter(F.col("stat_month") <= "2019-11")
     none = spark.createDataFrame([], "cust_id string, agmt_id string, bal_close decimal(18,2)")
-    changes = aum.account_changes(aum.day_end_balances(to_november, none, first), "2019-11")
-    (aum.account_close(changes, first).filter(F.col("stat_month") == "2019-11").drop("stat_month")
+    changes = balances.account_changes(balances.day_end_balances(to_november, none, first), "2019-11")
+    (balances.account_close(changes, first).filter(F.col("stat_month") == "2019-11").drop("stat_month")
      .write.mode("overwrite").parquet(prior))
     inc_s = spark_run(spark, ledger, prior, last, last, str(work / "spark_inc"))
     inc_duck = duckdb_run(ledger, f"{prior}/*.parquet", last, last, str(work / "duck_inc.parquet"))

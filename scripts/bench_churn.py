@@ -1,4 +1,4 @@
-"""Benchmark the churn model's fit (lib.churn_model.fit: assemble, standardise, class-weighted
+"""Benchmark the churn model's fit (lib.retention.churn_model.fit: assemble, standardise, class-weighted
 L2 logistic regression) against scikit-learn on the same rows.
 
     .venv/bin/python scripts/bench_churn.py [--rows 1000000] [--features 25]
@@ -92,7 +92,7 @@ def main() -> int:
           f"reg {reg}\n")
     print("| fit | seconds | rows/s |\n|---|---|---|")
     for name, seconds in (("Spark, the JVM's first fit", cold_seconds),
-                          ("Spark (lib.churn_model.fit, local[2]), warm", spark_seconds),
+                          ("Spark (lib.retention.churn_model.fit, local[2]), warm", spark_seconds),
                           ("scikit-learn (lbfgs, 1 process)", sk_seconds)):
         print(f"| {name} | {seconds:,.1f} | {args.rows / seconds:,.0f} |")
     print(f"\nSpark / scikit-learn: {spark_seconds / sk_seconds:.1f}x; largest coefficient difference {gap:.2e}")

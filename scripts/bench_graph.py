@@ -24,7 +24,7 @@ import networkx as nx
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib import graph
+from lib.acquisition import graph
 from lib.config import load_conf
 from lib.spark import build_session
 

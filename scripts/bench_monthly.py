@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from pyspark.sql import functions as F  # noqa: E402
 
 from jobs import generate, monthly  # noqa: E402
-from lib.config import load_conf  # noqa: E402
 from lib import monthly as monthly_stages  # noqa: E402
+from lib.config import load_conf  # noqa: E402
 from lib.months import add_months, month_range  # noqa: E402
 from lib.spark import build_session  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Benchmark Pearson user-based CF (lib.recommend.pearson_ucf) for linear scaling, and
+"""Benchmark Pearson user-based CF (lib.uplift.recommenders.pearson_ucf) for linear scaling, and
 against DuckDB running the same distinct-vector method in SQL on the same data.
 
     .venv/bin/python scripts/bench_uplift.py --customers 250000 --customers 500000
@@ -22,9 +22,9 @@ import duckdb
 from pyspark.sql import functions as F
 
 from lib.config import load_conf
-from lib.recommend import CF_PRODUCTS, pearson_ucf
+from lib.seeded import uniform
 from lib.spark import build_session
-from lib.synth.random import uniform
+from lib.uplift.recommenders import CF_PRODUCTS, pearson_ucf
 
 K, MIN_SCORE, TOP_N = 10, 0.5, 3
 FLAGS = [f"has_{p.lower()}" for p in CF_PRODUCTS]

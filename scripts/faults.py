@@ -29,9 +29,9 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from jobs import aum, generate, ingest, report  # noqa: E402
 from lib.config import load_conf  # noqa: E402
-from lib.ingest import INGEST_ORDER  # noqa: E402
+from lib.ingest.run import INGEST_ORDER  # noqa: E402
 from lib.io import table_version  # noqa: E402
-from lib.report_run import report_dir  # noqa: E402
+from lib.report.run import report_dir  # noqa: E402
 from lib.spark import build_session  # noqa: E402
 from lib.synth.badrows import DIMENSION_MONTH  # noqa: E402
 from lib.tables import QUARANTINED, quarantine_spec, silver_spec  # noqa: E402

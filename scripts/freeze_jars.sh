@@ -5,4 +5,4 @@
 # then submit with: scripts/submit.sh --master URL JOB --jars-dir DIR [args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m lib.jars "$@"
+exec .venv/bin/python -m lib.deploy.freeze_jars "$@"

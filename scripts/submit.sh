@@ -10,7 +10,7 @@ MASTER=""
 if [ "${1:-}" = "--master" ]; then MASTER=$2; shift 2; fi
 JOB=${1:?usage: scripts/submit.sh [--master URL] JOB [args]}; shift
 [ -f "jobs/$JOB.py" ] || { echo "submit: no job '$JOB' (jobs: $(ls jobs | grep -v __ | sed 's/\.py//' | tr '\n' ' '))" >&2; exit 2; }
-mapfile -t SPARK_ARGS < <("$PY" -m lib.submit_args --package build/wealth.zip ${MASTER:+--master "$MASTER"} "$@")
+mapfile -t SPARK_ARGS < <("$PY" -m lib.deploy.submit_args --package build/wealth.zip ${MASTER:+--master "$MASTER"} "$@")
 [ ${#SPARK_ARGS[@]} -gt 0 ] || exit 2
 export PYSPARK_PYTHON=${PYSPARK_PYTHON:-$PWD/$PY}
 exec .venv/bin/spark-submit "${SPARK_ARGS[@]}" --py-files build/wealth.zip "jobs/$JOB.py" "$@"

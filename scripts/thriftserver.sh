@@ -2,7 +2,7 @@
 # The Spark Thrift Server (HiveThriftServer2) over the warehouse, for SQL/JDBC consumers:
 # the same conf as the jobs (Delta extension and catalog, the pinned JVM packages),
 # listening on 127.0.0.1 only. With the embedded metastore it serves a metastore of its
-# own (lib/serving.py) that holds only the gold database's tables, registered when it
+# own (lib/deploy/serving.py) that holds only the gold database's tables, registered when it
 # starts (--with-silver: the silver database too, which holds personal data in clear); it
 # does not lock the jobs' metastore, so refreshes run while it serves. Restart it to see
 # a table a refresh created after it started.
@@ -37,13 +37,13 @@ start() {
   for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[i]}" = "--jars-dir" ] && jars_dir=${args[i + 1]:-}; done
   if [ -z "$jars_dir" ]; then
     jars_dir=$DIR/jars
-    .venv/bin/python -m lib.jars "$jars_dir" "$@" >"$DIR/freeze.log" 2>&1 \
+    .venv/bin/python -m lib.deploy.freeze_jars "$jars_dir" "$@" >"$DIR/freeze.log" 2>&1 \
       || { echo "thriftserver: could not resolve the JVM packages; see $DIR/freeze.log" >&2; exit 1; }
     set -- "$@" --jars-dir "$jars_dir"
   fi
-  .venv/bin/python -m lib.serving "${serve[@]}" "$@" >"$DIR/serving.log" 2>&1 \
+  .venv/bin/python -m lib.deploy.serving "${serve[@]}" "$@" >"$DIR/serving.log" 2>&1 \
     || { echo "thriftserver: could not register the served tables; see $DIR/serving.log" >&2; exit 1; }
-  mapfile -t ARGS < <(.venv/bin/python -m lib.submit_args --package build/wealth.zip --serving "${master[@]}" "$@")
+  mapfile -t ARGS < <(.venv/bin/python -m lib.deploy.submit_args --package build/wealth.zip --serving "${master[@]}" "$@")
   [ ${#ARGS[@]} -gt 0 ] || exit 2
   # only Delta's own jars: its dependencies that Spark also ships (Jackson, Hadoop, Parquet)
   # must not shadow Spark's versions on that class path

@@ -1,5 +1,5 @@
 """An independent AUM implementation for the tests: pandas, the obvious way (a full
-account x day grid in integer cents), sharing no code or method with lib/aum.py."""
+account x day grid in integer cents), sharing no code or method with lib/aum/balances.py."""
 from __future__ import annotations
 
 import calendar

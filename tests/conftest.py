@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 from jobs import aum, generate, ingest, monthly, tags
 from lib.config import load_conf
-from lib.report_run import report_dir
+from lib.report.run import report_dir
 from lib.spark import build_session
 
 

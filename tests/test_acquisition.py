@@ -10,8 +10,8 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from lib import acquisition as A
-from lib import graph
+from lib.acquisition import graph
+from lib.acquisition import prospects as A
 
 LEDGER = ("cust_id string, txn_code string, dr_cr_flag string, txn_amt decimal(18,2), cpty_bank_code string, "
           "cpty_acct_no string, cpty_name string, cpty_cust_id string")

@@ -11,11 +11,14 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import aum as aum_job
-from lib import aum, aum_run, tiers, trend
-from lib.aum_run import population, run_aum
+from lib import tiers, trend
+from lib.aum import balances
+from lib.aum import run as aum_run
+from lib.aum.month_aum import population
+from lib.aum.run import run_aum
 from lib.config import Tiers, Volatility
-from lib.ingest import run_ingest
-from lib.io import MissingInputError
+from lib.errors import MissingInputError
+from lib.ingest.run import run_ingest
 from tests.aum_reference import reference_aum, reference_volatility
 from tests.conftest import E2E_MONTHS, job_args
 from tests.rows import hand_conf, hand_extract
@@ -48,9 +51,9 @@ def test_month_aum_from_balance_segments(spark):
                                      "cust_id string, stat_month string, hold_avg decimal(18,2), hold_end decimal(18,2)")
     customers = spark.createDataFrame([(c, m) for c in ("C1", "C2", "C3") for m in ("2020-01", "2020-02")],
                                       "cust_id string, stat_month string")
-    changes = aum.account_changes(aum.day_end_balances(rows, prior, "2020-01"), "2020-02")
-    deposits = aum.deposit_month(aum.customer_segments(changes, "2020-02"), "2020-01")
-    result = aum.customer_month(customers, deposits, holdings).select(*AUM_COLS)
+    changes = balances.account_changes(balances.day_end_balances(rows, prior, "2020-01"), "2020-02")
+    deposits = balances.deposit_month(balances.customer_segments(changes, "2020-02"), "2020-01")
+    result = balances.customer_month(customers, deposits, holdings).select(*AUM_COLS)
     expected = spark.createDataFrame([
         ("C1", "2020-01", D("2606.45"), D("3800.00"), D("4300.00")),
         ("C1", "2020-02", D("1062.07"), D("100.00"), D("3200.00")),
@@ -61,7 +64,7 @@ def test_month_aum_from_balance_segments(spark):
     ], "cust_id string, stat_month string, aum_month_avg decimal(18,2), aum_month_end decimal(18,2), "
        "aum_max_daily decimal(18,2)")
     assert_df_equality(result, expected, ignore_row_order=True, ignore_nullable=True)
-    closes = {(r.agmt_id, r.stat_month): r.bal_close for r in aum.account_close(changes, "2020-01").collect()}
+    closes = {(r.agmt_id, r.stat_month): r.bal_close for r in balances.account_close(changes, "2020-01").collect()}
     assert closes == {("A1", "2020-01"): D("100.00"), ("A1", "2020-02"): D("100.00"),
                       ("A2", "2020-01"): D("3100.00"), ("A3", "2020-01"): D("250.00"),
                       ("A3", "2020-02"): D("250.00")}            # A2 closed at 0: left out

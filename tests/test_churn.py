@@ -12,8 +12,10 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
-from lib import churn, churn_model
 from lib.config import RetentionConf, Tiers
+from lib.errors import NotTrainable
+from lib.retention import churn_model, dataset
+from lib.tables import CHURN_CONTINUOUS
 
 R = RetentionConf()
 AUM_COLUMNS = ("cust_id string, stat_month string, aum_month_avg decimal(18,2), aum_month_end decimal(18,2), "
@@ -39,7 +41,7 @@ def test_labels_tier_drop_boundary_and_neither(spark):
             *[("D", m, "300000.00", "600000.00", "PLATINUM") for m in after[1:]],
             ("E", "2019-06", "800000.00", "800000.00", "PLATINUM"),        # gone: AUM 0 and tier NONE
             ("F", "2019-06", "100000.00", "100000.00", "NONE")]            # not a wealth customer
-    got = churn.labels(aum_rows(spark, rows), "2019-06", R).select("cust_id", "tier_after", "label")
+    got = dataset.labels(aum_rows(spark, rows), "2019-06", R).select("cust_id", "tier_after", "label")
     want = spark.createDataFrame([("A", "PLATINUM", 0), ("B", "PLATINUM", 1), ("C", "PLATINUM", 1),
                                   ("D", "PLATINUM", 0), ("E", "NONE", 1)],
                                  "cust_id string, tier_after string, label int")
@@ -52,7 +54,7 @@ def test_article_variant_population_and_one_month_horizon(spark):
             ("B", "2019-06", "200000.00", "200000.00", "NONE"), ("B", "2019-07", "0.00", "0.00", "NONE"),
             ("C", "2019-06", "900000.00", "900000.00", "PLATINUM"), ("C", "2019-07", "280000.00", "700000.00",
                                                                       "PLATINUM")]
-    got = {r.cust_id: r.label for r in churn.labels(aum_rows(spark, rows), "2019-06", article).collect()}
+    got = {r.cust_id: r.label for r in dataset.labels(aum_rows(spark, rows), "2019-06", article).collect()}
     # A: 70k <= 30% of 250k = 75k; B: not above the 200,000 floor; C: 280k > 270k
     assert got == {"A": 1, "C": 0}
 
@@ -74,7 +76,7 @@ def test_features_of_one_customer(spark):
     tags = spark.createDataFrame([("X", 4, 1, 3, True, 40)], "cust_id string, age_band int, asset_band int, "
                                  "product_count int, has_mobile_banking boolean, tenure_months int")
     people = aum.filter(F.col("stat_month") == "2019-06")
-    got = churn.features(people, aum, tags, activity, "2019-06", 6, Tiers()).first().asDict()
+    got = dataset.features(people, aum, tags, activity, "2019-06", 6, Tiers()).first().asDict()
     y = np.array(path)
     t = np.arange(6)
     slope = np.polyfit(t, y, 1)[0]
@@ -89,24 +91,24 @@ def test_features_of_one_customer(spark):
         "net_outflow_share": (1600 - 150) / 1750, "cross_bank_out_log": np.log1p(1000), "large_out_cnt": 2,
         "mobile_share": 8 / 11, "counter_share": 2 / 11,
     }
-    assert set(want) == set(churn.CONTINUOUS)
+    assert set(want) == set(CHURN_CONTINUOUS)
     assert got["volatility_class"] == "VOLATILE" and got["feature_month"] == "2019-06"
     assert {k: got[k] for k in want} == pytest.approx(want, abs=1e-12)
 
 
 def labelled_frame(spark, n=600, seed=1):
-    """All CONTINUOUS features random; debit_cnt drives the label, credit_cnt is debit_cnt
+    """All CHURN_CONTINUOUS features random; debit_cnt drives the label, credit_cnt is debit_cnt
     plus noise (r ~ 0.95) and so carries less of the label; tenure_months is constant."""
     rng = np.random.default_rng(seed)
-    data = {name: rng.normal(size=n) for name in churn.CONTINUOUS}
+    data = {name: rng.normal(size=n) for name in CHURN_CONTINUOUS}
     data["credit_cnt"] = data["debit_cnt"] + 0.3 * rng.normal(size=n)
     data["tenure_months"] = np.full(n, 12.0)
     logit = -1.5 + 2.0 * data["debit_cnt"] + 1.0 * data["mobile_share"]
     label = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     vol = rng.choice(["STABLE", "GROWTH", "VOLATILE"], size=n)
-    rows = [tuple(float(data[c][i]) for c in churn.CONTINUOUS) + (str(vol[i]), int(label[i]), f"C{i:04d}")
+    rows = [tuple(float(data[c][i]) for c in CHURN_CONTINUOUS) + (str(vol[i]), int(label[i]), f"C{i:04d}")
             for i in range(n)]
-    schema = ", ".join(f"{c} double" for c in churn.CONTINUOUS) + ", volatility_class string, label int, cust_id string"
+    schema = ", ".join(f"{c} double" for c in CHURN_CONTINUOUS) + ", volatility_class string, label int, cust_id string"
     return spark.createDataFrame(rows, schema), data, label
 
 
@@ -116,7 +118,7 @@ def test_screening_drops_the_collinear_feature_less_tied_to_the_label(spark):
     by_name = {r["predictor"]: r for r in rows if r["kind"] == "continuous"}
     assert not by_name["credit_cnt"]["kept"] and "debit_cnt" in by_name["credit_cnt"]["reason"]
     assert by_name["tenure_months"]["reason"] == "constant"
-    assert set(kept) == set(churn.CONTINUOUS) - {"credit_cnt", "tenure_months"}
+    assert set(kept) == set(CHURN_CONTINUOUS) - {"credit_cnt", "tenure_months"}
     assert by_name["debit_cnt"]["pearson_r"] == pytest.approx(np.corrcoef(data["debit_cnt"], label)[0, 1], abs=1e-9)
     # the Figure 5 table: churn rate per volatility class
     pdf = df.select("volatility_class", "label").toPandas()
@@ -127,7 +129,7 @@ def test_screening_drops_the_collinear_feature_less_tied_to_the_label(spark):
 
 def test_a_month_without_churners_cannot_be_screened(spark):
     df, _, _ = labelled_frame(spark, n=50)
-    with pytest.raises(churn_model.NotTrainable, match="50 labelled customers, churn rate 0"):
+    with pytest.raises(NotTrainable, match="50 labelled customers, churn rate 0"):
         churn_model.screening(df.withColumn("label", F.lit(0)), max_corr=0.8)
 
 
@@ -157,7 +159,7 @@ def test_reasons_are_the_largest_positive_contributions(spark):
     for row in scored[:50]:
         parts = beta * np.array(row.scaled)
         order = [i for i in np.argsort(-parts) if parts[i] > 0][:3]
-        assert row.reasons == [churn.CONTINUOUS[inputs[i]] + (" (high)" if row.scaled[i] > 0 else " (low)")
+        assert row.reasons == [CHURN_CONTINUOUS[inputs[i]] + (" (high)" if row.scaled[i] > 0 else " (low)")
                                for i in order]
 
 

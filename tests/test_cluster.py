@@ -20,8 +20,8 @@ from chispa import assert_df_equality
 from deltalake import DeltaTable
 
 from jobs import generate, monthly
-from lib.jars import FrozenJarsError, frozen_jars
-from lib.spark import LOG4J2
+from lib.errors import FrozenJarsError
+from lib.spark import LOG4J2, frozen_jars
 from tests.conftest import job_args
 from tests.privacy import table_names
 from tests.runs import on_this_session

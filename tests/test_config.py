@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from lib.cli import job_parser
-from lib.config import ConfigError, load_conf
+from lib.config import load_conf
+from lib.errors import ConfigError
 
 
 def write_env(tmp_path, text):

@@ -20,7 +20,8 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import ingest
-from lib.run_lock import RunConflictError, claim, holding, release
+from lib.errors import RunConflictError
+from lib.run_lock import claim, holding, release
 from tests.conftest import E2E_MONTHS, job_args
 from tests.rows import ingest_tables
 from tests.runs import Messages, at_once

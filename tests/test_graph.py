@@ -10,11 +10,11 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from lib import graph
+from lib.acquisition import graph
+from lib.acquisition.graph import edge, msg, src
 from lib.config import load_conf
-from lib.graph import GraphEngineError, edge, msg, src
-from lib.jars import FrozenJarsError, frozen_jars
-from lib.spark import session_settings
+from lib.errors import FrozenJarsError, GraphEngineError
+from lib.spark import frozen_jars, session_settings
 
 
 @pytest.fixture(params=[graph.DATAFRAME, graph.GRAPHFRAMES])

@@ -11,9 +11,11 @@ from pyspark.sql import functions as F
 
 from jobs import generate, ingest, monthly
 from lib import monthly as monthly_lib
-from tests.conftest import E2E_MONTHS as MONTHS, job_args as args
-from lib.ingest import QualityError, run_ingest
+from lib.errors import QualityError
+from lib.ingest.run import run_ingest
 from lib.synth.badrows import DIMENSION_MONTH, IN_PLACE, KINDS
+from tests.conftest import E2E_MONTHS as MONTHS
+from tests.conftest import job_args as args
 from tests.rows import hand_conf, hand_extract, ingest_tables
 
 

@@ -16,7 +16,8 @@ from jobs import monthly
 from lib import monthly as monthly_lib
 from lib.io import table_version
 from tests.conftest import REFRESH_MONTH as MONTH
-from tests.conftest import job_args, refreshed_of_month as of_month, report_folder
+from tests.conftest import job_args, report_folder
+from tests.conftest import refreshed_of_month as of_month
 from tests.privacy import personal_values, tables_with_personal_data
 
 GOLD = ("customer_month_aum", "tier_migration", "customer_tags", "tag_coverage", "product_recommendation",
@@ -37,7 +38,7 @@ def test_run_is_recorded_in_the_manifest(spark, refreshed):
     # the retention labels 2019-07 and trains out of time on 2019-08: tagged on the way
     assert status["tags"].note == "also tagged 2019-08 for the retention stage"
     assert all(status[s].status == "DONE" for s in ("ingest", "aum", "tags", "acquisition", "uplift", "retention",
-                                                     "report"))
+                                                    "report"))
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{7,}", run.code_version) and re.fullmatch(r"[0-9a-f]{16}",
                                                                                             run.conf_hash)
     assert {"jnl_acc_chg", "t01_indpty_id"} <= set(run.input_versions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.recommend import CF_PRODUCTS, pearson_ucf
+from lib.uplift.recommenders import CF_PRODUCTS, pearson_ucf
 
 COLUMNS = ["cust_id", "age_band", "asset_band"] + [f"has_{p.lower()}" for p in CF_PRODUCTS]
 
@@ -76,7 +76,7 @@ def test_distinct_vector_method_equals_brute_force(spark, k):
 
 
 def test_als_recommends_only_unheld_products_and_is_reproducible(spark):
-    from lib.recommend import als_recommend
+    from lib.uplift.recommenders import als_recommend
     rng = np.random.default_rng(3)
     rows = []
     for i in range(200):                     # planted: fund holders use mobile banking

@@ -9,7 +9,7 @@ import matplotlib.image
 import pandas as pd
 from chispa import assert_df_equality
 
-from lib import report, report_charts, report_html
+from lib.report import figures, markup, plots
 
 
 def test_tier_summary_counts_and_shares_by_hand(spark):
@@ -22,7 +22,7 @@ def test_tier_summary_counts_and_shares_by_hand(spark):
                                       ("DIAMOND", 1, D("2399700.00"), 0.2, 0.7999)],
                                      "tier string, cust_cnt bigint, aum decimal(28,2), cust_share double, "
                                      "aum_share double")
-    assert_df_equality(report.tier_summary(aum), expected, ignore_nullable=True)
+    assert_df_equality(figures.tier_summary(aum), expected, ignore_nullable=True)
 
 
 def test_migration_history_keeps_the_last_months_and_this_months_year_over_year(spark):
@@ -34,7 +34,7 @@ def test_migration_history_keeps_the_last_months_and_this_months_year_over_year(
     summary = spark.createDataFrame(rows, "from_month string, stat_month string, stock_wealth_cnt bigint, "
                                           "upgrade_ratio double, downgrade_ratio double")
     # when: the report of 2020-02 with 3 months of history
-    got = report.migration_history(summary, "2020-02", 3).collect()
+    got = figures.migration_history(summary, "2020-02", 3).collect()
     # then: 2019-12, 2020-01, 2020-02 month over month, and 2019-02 -> 2020-02; nothing later than the month
     assert [(r.kind, r.from_month, r.stat_month) for r in got] == [
         ("MONTH", "2019-11", "2019-12"), ("MONTH", "2019-12", "2020-01"), ("MONTH", "2020-01", "2020-02"),
@@ -46,7 +46,7 @@ def test_churn_by_category_of_the_screening(spark):
         ("volatility_class", "STABLE", 40, 0.05, None), ("volatility_class", "DECLINING", 10, 0.6, None),
         ("volatility_class", "VOLATILE", 20, 0.6, None), ("aum_slope", None, 70, None, 0.3)],
         "predictor string, category string, cust_cnt bigint, churn_rate double, pearson_r double")
-    got = [(r.category, r.cust_cnt) for r in report.churn_by_category(screening, "volatility_class").collect()]
+    got = [(r.category, r.cust_cnt) for r in figures.churn_by_category(screening, "volatility_class").collect()]
     assert got == [("DECLINING", 10), ("VOLATILE", 20), ("STABLE", 40)]    # highest rate first, then by name
 
 
@@ -60,7 +60,7 @@ def test_quality_summary_names_the_rules_largest_first(spark):
                                       ("ORG_DIM", 20, 0, 0, 0.0, "")],
                                      "table_name string, rows_in bigint, rows_quarantined bigint, rows_nulled bigint, "
                                      "bad_share double, rules string")
-    assert_df_equality(report.quality_summary(quality), expected, ignore_nullable=True)
+    assert_df_equality(figures.quality_summary(quality), expected, ignore_nullable=True)
 
 
 CONTACT = ("王某", "410***0567", "branch", "county", "city")
@@ -74,7 +74,7 @@ def test_recommendation_sample_takes_each_methods_best_first_choices_in_turn(spa
                                  "cust_id string, method string, product string, score double, rank int, "
                                  "explanation string, masked_name string, masked_id_no string, org_name string, "
                                  "county_name string, city_name string")
-    got = report.recommendation_sample(recs, 3, ("PEARSON_UCF", "ALS"))
+    got = figures.recommendation_sample(recs, 3, ("PEARSON_UCF", "ALS"))
     # then: ALS c2 (0.95), UCF c3 (1.0, c3 before c4), then ALS c1; rank-2 rows never; no customer number
     assert [(r.method, r.explanation) for r in got.collect()] == [("ALS", "why c2"), ("PEARSON_UCF", "why c3"),
                                                                   ("ALS", "why c1")]
@@ -87,13 +87,13 @@ def test_warning_sample_is_the_flagged_most_likely_first(spark):
                                    "cust_id string, churn_prob double, flagged boolean, reasons array<string>")
     scores = scores.selectExpr("*", "'DIAMOND' tier", "'王某' masked_name", "'410***0567' masked_id_no",
                                "'branch' org_name", "'county' county_name", "'city' city_name")
-    got = report.warning_sample(scores, 10).collect()
+    got = figures.warning_sample(scores, 10).collect()
     assert [(r.churn_prob, r.reasons) for r in got] == [(0.9, "c"), (0.9, ""), (0.5, "a; b")]
 
 
 def test_html_table_formats_escapes_and_marks_missing():
     frame = pd.DataFrame({"name": ["<b>x</b>", None], "n": [1234567, None]})
-    got = report_html.table(frame, {"n": report_html.count})
+    got = markup.table(frame, {"n": markup.count})
     assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in got and '<td class="num">1,234,567</td>' in got
     assert got.count("<td>–</td>") == 1 and got.count('<td class="num">–</td>') == 1
 
@@ -101,7 +101,7 @@ def test_html_table_formats_escapes_and_marks_missing():
 def test_chart_is_a_png_that_draws_and_renders_the_same_twice():
     tiers = pd.DataFrame({"tier": ["NONE", "PLATINUM", "DIAMOND"], "cust_cnt": [3, 1, 1],
                           "aum_share": [0.0001, 0.2, 0.7999]})
-    png = report_charts.tiers_chart(tiers)
+    png = plots.tiers_chart(tiers)
     pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
     assert pixels.shape[0] > 300 and pixels.shape[1] > 900 and pixels.std() > 0.05    # not blank
-    assert report_charts.tiers_chart(tiers) == png
+    assert plots.tiers_chart(tiers) == png

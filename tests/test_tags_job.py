@@ -8,7 +8,7 @@ from pyspark.ml import PipelineModel
 from pyspark.sql import functions as F
 
 from jobs import tags as tags_job
-from lib import segments
+from lib.tags import segments
 from tests.conftest import E2E_MONTHS, job_args
 
 
@@ -51,9 +51,13 @@ def test_saved_model_reproduces_the_month(spark, conf, tagged):
 
 def test_coverage_and_dictionary(spark, tagged):
     cov = spark.table("e2e.tag_coverage").filter(F.col("stat_month") == E2E_MONTHS[-1])
-    sums = {r.tag: round(r.s, 9) for r in cov.groupBy("tag").agg(F.sum("share").alias("s")).collect()}
-    assert sums == {t: 1.0 for t in ("lifecycle", "age_band", "asset_band", "tier", "risk_preference",
-                                     "growth_space", "peak_level", "volatility_class")}
+    # each tag's values count every tagged customer once, and a share is of all of them
+    customers = tagged.count()
+    counts = {r.tag: r.n for r in cov.groupBy("tag").agg(F.sum("cust_cnt").alias("n")).collect()}
+    assert customers > 900 and counts == {t: customers for t in (
+        "lifecycle", "age_band", "asset_band", "tier", "risk_preference", "growth_space", "peak_level",
+        "volatility_class")}
+    assert all(r.share == pytest.approx(r.cust_cnt / customers) for r in cov.collect())
     assert cov.filter(F.col("changed_cnt").isNull()).count() == 0       # February exists to compare with
     dictionary = spark.table("e2e.tag_dictionary").filter(F.col("stat_month") == E2E_MONTHS[-1])
     assert dictionary.filter(F.col("tag") == "risk_preference").count() == 3

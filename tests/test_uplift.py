@@ -4,17 +4,18 @@ a held product, the evaluation against popularity, masked contacts, re-run ident
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import uplift as uplift_job
-from lib import tags
-from lib.recommend import CF_PRODUCTS, als_recommend, moments, pearson
-from lib.recommend_eval import evaluate, hide_one, popularity
 from lib.synth.province import WEALTH_SEGMENTS, GenParams, customers, with_products
-from lib.uplift_run import evaluation
+from lib.tags import profile
+from lib.uplift.offline_eval import evaluate, hide_one, popularity
+from lib.uplift.recommenders import CF_PRODUCTS, als_recommend, moments, pearson
+from lib.uplift.run import best_method, evaluation
 from tests.conftest import E2E_MONTHS, job_args
 from tests.test_recommend import brute_force, tags_frame
 
@@ -145,17 +146,27 @@ def test_job_writes_the_evaluation_of_the_three_methods(spark, conf, uplifted):
     assert set(rows) == {"PEARSON_UCF", "ALS", "POPULARITY"}
     n = rows["POPULARITY"].evaluated_cnt
     assert n > 0 and all(r.evaluated_cnt == n and r.seed == conf.uplift.seed for r in rows.values())
-    best = min(rows.values(), key=lambda r: (-r.hit_rate_at_3, -r.hit_rate_at_1, r.method))
-    assert [r.method for r in rows.values() if r.best] == [best.method]
+    best = [r for r in rows.values() if r.best]
+    assert len(best) == 1 and best[0].hit_rate_at_3 == max(r.hit_rate_at_3 for r in rows.values())
+
+
+def test_best_method_takes_hit_rate_at_3_then_at_1_then_the_name():
+    row = namedtuple("row", "method hit_rate_at_3 hit_rate_at_1")
+    # ALS and PEARSON_UCF tie at 3 (0.5); PEARSON_UCF is better at 1
+    assert best_method([row("ALS", 0.5, 0.2), row("PEARSON_UCF", 0.5, 0.3), row("POPULARITY", 0.4, 0.4)]) == \
+        "PEARSON_UCF"
+    # a tie at 3 and at 1: the first name; a missing rate counts as 0
+    assert best_method([row("PEARSON_UCF", 0.5, 0.3), row("ALS", 0.5, 0.3)]) == "ALS"
+    assert best_method([row("ALS", None, None), row("POPULARITY", 0.1, 0.0)]) == "POPULARITY"
 
 
 def test_evaluation_on_the_generators_planted_affinities(spark, conf):
     # the generator's wealth customers and holdings, without the ledger: ~2,700 customers
     p = GenParams(customers=100_000, seed=3)
     planted = with_products(customers(spark, p), p).filter(F.col("segment").isin(*WEALTH_SEGMENTS))
-    age = tags.age_at(p.last_day, F.col("BIRTH_DT"))
-    frame = planted.select(F.col("CUST_ID").alias("cust_id"), tags.age_band(age).alias("age_band"),
-                           tags.asset_band(F.col("base")).alias("asset_band"),
+    age = profile.age_at(p.last_day, F.col("BIRTH_DT"))
+    frame = planted.select(F.col("CUST_ID").alias("cust_id"), profile.age_band(age).alias("age_band"),
+                           profile.asset_band(F.col("base")).alias("asset_band"),
                            *[f"has_{prod.lower()}" for prod in CF_PRODUCTS])
     rows = {r.method: r for r in evaluation(frame, conf.uplift).collect()}
     assert set(rows) == {"PEARSON_UCF", "ALS", "POPULARITY"} and rows["POPULARITY"].evaluated_cnt > 300

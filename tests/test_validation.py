@@ -6,10 +6,9 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from lib.config import Quality
-from lib.ingest import (QualityError, check_limits, quality_counts, quarantine_rows, silver_rows,
-                        validate_months)
-from lib.io import SourceError
-from lib.validation import chain_states
+from lib.errors import QualityError, SourceError
+from lib.ingest.run import check_limits, quality_counts, quarantine_rows, silver_rows, validate_months
+from lib.ingest.validation import chain_states
 from tests.rows import raw_rows
 
 QUALITY = Quality(max_bad_share=1.0, max_amount=1e10)

@@ -17,7 +17,9 @@ from typing import Callable
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from lib.synth.random import pick, uniform
+from lib.schemas import MONEY
+from lib.seeded import uniform
+from lib.synth.random import pick
 
 DIMENSION_MONTH = "*"      # truth rows of snapshot tables hold for every ingested month
 MARK = "_injected"
@@ -54,14 +56,14 @@ KINDS: dict[str, dict[str, Damage]] = {
     "T98_INDPTY_PROD_STAT": {
         "duplicate_key": {},
         "unknown_customer": {"CUST_ID": _fresh("CUST_ID", "99")},
-        "bad_amount": {"MONTH_END_BAL": lambda: F.lit(-1).cast("decimal(18,2)")},
+        "bad_amount": {"MONTH_END_BAL": lambda: F.lit(-1).cast(MONEY)},
         "undated": {"STAT_MONTH": lambda: F.concat(F.substring(C("STAT_MONTH"), 1, 5), F.lit("13"))},
     },
     "JNL_ACC_CHG": {
         "duplicate_key": {},
         "null_key": {"TXN_ID": lambda: F.lit(None).cast("string")},
         "bad_code": {"TXN_ID": _fresh("TXN_ID", "XC"), "DR_CR_FLAG": lambda: F.lit("X")},
-        "bad_amount": {"TXN_ID": _fresh("TXN_ID", "XA"), "TXN_AMT": lambda: (-(C("TXN_AMT") + 1)).cast("decimal(18,2)")},
+        "bad_amount": {"TXN_ID": _fresh("TXN_ID", "XA"), "TXN_AMT": lambda: (-(C("TXN_AMT") + 1)).cast(MONEY)},
         "unknown_account": {"TXN_ID": _fresh("TXN_ID", "XU"), "AGMT_ID": _fresh("AGMT_ID", "Z")},
         "unknown_customer": {"TXN_ID": _fresh("TXN_ID", "XK"), "CUST_ID": _fresh("CUST_ID", "99")},
         "account_not_owned": {"TXN_ID": _fresh("TXN_ID", "XO"), "CUST_ID": _other_customer},
@@ -77,7 +79,7 @@ IN_PLACE: dict[str, dict[str, Damage]] = {
     },
     "T03_AGREEMENT": {"bad_status": {"STATUS": lambda: F.lit("FROZEN")}},
     "JNL_ACC_CHG": {
-        "balance_break": {"TXN_AMT": lambda: (C("TXN_AMT") + 1).cast("decimal(18,2)")},
+        "balance_break": {"TXN_AMT": lambda: (C("TXN_AMT") + 1).cast(MONEY)},
         "seq_disorder": {"TXN_DT": lambda: F.trunc(C("TXN_DT"), "month").cast("date"),
                          "TXN_TS": lambda: F.date_trunc("month", C("TXN_TS"))},
     },

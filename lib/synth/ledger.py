@@ -13,16 +13,16 @@ import math
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lib.schemas import JNL_ACC_CHG, POSTAL_BANK_CODE, T98_INDPTY_PROD_STAT
+from lib.schemas import JNL_ACC_CHG, MONEY, POSTAL_BANK_CODE, T98_INDPTY_PROD_STAT
+from lib.seeded import uniform
 from lib.synth import people
 from lib.synth.province import HUB_OFFSET, HUB_STRIDE, WEALTH_SEGMENTS, GenParams, month_index, trajectory
-from lib.synth.random import below, pick, uniform
+from lib.synth.random import below, pick
 
 EVENTS_PER_MONTH = {"DEMAND_DEPOSIT": 7.0, "TIME_DEPOSIT": 0.5, "LARGE_CD": 0.3, "AGREEMENT_DEPOSIT": 1.0}
 NOISE = {"DEMAND_DEPOSIT": 0.3}            # relative spread of balances; others 0.04
 MAX_EVENTS = 390                           # keeps TXN_TS (08:00 + 2 min per record) on its day
 EXTERNAL_HUB_EVERY = 1500                  # one external prospect hub per 1,500 customers
-MONEY = "decimal(18,2)"
 
 
 def _money(x: Column) -> Column:

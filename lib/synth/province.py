@@ -25,8 +25,9 @@ from pyspark.sql import functions as F
 
 from lib.months import add_months
 from lib.schemas import DEPOSIT_PRODUCTS, HOLDING_PRODUCTS, SERVICE_PRODUCTS
+from lib.seeded import uniform
 from lib.synth import people
-from lib.synth.random import below, normal, pick, uniform
+from lib.synth.random import below, normal, pick
 
 SEGMENT_SHARES = (("WEALTH_STABLE", 0.012), ("WEALTH_GROWTH", 0.004), ("WEALTH_DECLINING", 0.004),
                   ("WEALTH_VOLATILE", 0.004), ("CHURNER", 0.008), ("CRITICAL", 0.005),

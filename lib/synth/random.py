@@ -1,9 +1,5 @@
-"""Deterministic randomness for the generator, as column expressions.
-
-Every draw is a hash of (seed, salt, keys), not a stateful RNG: the same seed gives the
-same province whatever the partitioning, the number of cores or the order rows are
-processed in, and draws work inside higher-order functions (transform over an array).
-"""
+"""The generator's draws beyond lib/seeded.uniform: normal, a pick among options, a label by
+cumulative shares; deterministic in the same way (a hash of seed, salt and keys)."""
 from __future__ import annotations
 
 import math
@@ -12,12 +8,7 @@ from typing import Sequence
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-_SCALE = float(1 << 53)
-
-
-def uniform(seed: int, salt: str, *keys: Column) -> Column:
-    """A draw in [0, 1) fixed by seed, salt and keys."""
-    return F.pmod(F.xxhash64(F.lit(seed), F.lit(salt), *keys), F.lit(1 << 53)).cast("double") / _SCALE
+from lib.seeded import uniform
 
 
 def normal(seed: int, salt: str, *keys: Column) -> Column:

@@ -14,24 +14,23 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType, StringType, StructField
 
-from lib import validation as V
 from lib.config import Config, Quality
-from lib.io import months_in, read_raw, replace_months, rows_frame
+from lib.errors import QualityError
+from lib.ingest import validation as V
+from lib.ingest.rules import CUST_ID_PATTERN, REFERENCES, TABLE_RULES, TableRules, month_of
+from lib.io import month_or_none, read_raw, replace_months, rows_frame
 from lib.logs import stage
-from lib.months import add_months, month_range
+from lib.months import add_months, first_day, month_range
 from lib.privacy import MASKS, scrub_column
-from lib.rules import CUST_ID_PATTERN, REFERENCES, TABLE_RULES, TableRules, month_of
 from lib.schemas import DEPOSIT_PRODUCTS, PERSONAL_COLUMNS, SOURCE_TABLES
-from lib.tables import (DATA_QUALITY, FINGERPRINT, LEDGER_CHAIN_STATE, NULLED, QUARANTINED, quarantine_column,
-                        quarantine_spec, silver_spec)
+from lib.tables import (
+    DATA_QUALITY, FINGERPRINT, LEDGER_CHAIN_STATE, NULLED, QUARANTINED, quarantine_column, quarantine_spec,
+    silver_spec,
+)
 
 CUSTOMER_NUMBERS = ("CUST_ID", "CPTY_CUST_ID")      # shown in clear in the gold tables too
 INGEST_ORDER = ("ORG_DIM", "T01_INDPTY_ID", "T03_AGREEMENT", "TCS_INDPTY_AGMT_RELATION_H",
                 "T98_INDPTY_PROD_STAT", "JNL_ACC_CHG")
-
-
-class QualityError(RuntimeError):
-    """A table's bad-row share passed the configured limit; nothing was published."""
 
 
 @dataclass
@@ -55,7 +54,7 @@ def month_slice(raw: DataFrame, table: str, months: Sequence[str]) -> DataFrame:
     """Rows that can belong to `months` (or to no month), read cheaply: a typed ledger is
     pruned by TXN_DT before anything is parsed."""
     if table == "JNL_ACC_CHG" and isinstance(raw.schema["TXN_DT"].dataType, DateType):
-        first, last = F.to_date(F.lit(f"{months[0]}-01")), F.last_day(F.to_date(F.lit(f"{months[-1]}-01")))
+        first, last = first_day(F.lit(months[0])), F.last_day(first_day(F.lit(months[-1])))
         return raw.filter(F.col("TXN_DT").between(first, last) | F.col("TXN_DT").isNull())
     return raw
 
@@ -276,6 +275,5 @@ def read_prior_chain(spark: SparkSession, conf: Config, month: str) -> DataFrame
     (as filed_undated): writing this run's state must not read the table it writes, which
     Delta would take for a conflict with a run of the month before at the same time."""
     name, previous = conf.silver_table(LEDGER_CHAIN_STATE.name), add_months(month, -1)
-    if previous not in months_in(spark, name):
-        return None
-    return spark.table(name).filter(F.col("stat_month") == previous).localCheckpoint()
+    rows = month_or_none(spark, name, previous)
+    return None if rows is None else rows.localCheckpoint()

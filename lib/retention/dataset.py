@@ -11,71 +11,47 @@ customer_month_activity, one row per customer and month of ledger aggregates).
 """
 from __future__ import annotations
 
+from functools import reduce
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lib.config import RetentionConf, Tiers
 from lib.months import add_months
-from lib.schemas import POSTAL_BANK_CODE
+from lib.schemas import MONEY, POSTAL_BANK_CODE
+from lib.seeded import uniform
+from lib.tables import CHURN_CATEGORICAL, CHURN_CONTINUOUS
 from lib.tiers import tier_rank
 from lib.trend import window_values
 
-# feature -> readable name (the warning list's reasons use these)
-CONTINUOUS = {
-    "age_band": "age band",
-    "asset_band": "asset band",
-    "log_aum": "monthly AUM (log)",
-    "tier_headroom": "aum_3m above the floor of its tier (log ratio)",
-    "aum_slope": "AUM trend (relative slope)",
-    "aum_cv": "AUM variability (cv)",
-    "max_drawdown": "largest AUM fall from a peak",
-    "aum_recent_ratio": "AUM of the last 2 months against the 4 before",
-    "month_end_ratio": "month-end AUM against the month's average",
-    "holding_share": "share of AUM in investments",
-    "product_count": "number of products held",
-    "has_mobile_banking": "uses mobile banking",
-    "tenure_months": "months as a customer",
-    "debit_cnt": "debits (count)",
-    "debit_amt_log": "debits (amount, log)",
-    "credit_cnt": "credits (count)",
-    "credit_amt_log": "credits (amount, log)",
-    "debit_trend": "debits of the last 2 months against the 4 before",
-    "credit_trend": "credits of the last 2 months against the 4 before",
-    "net_outflow_share": "net outflow over all flows",
-    "cross_bank_out_log": "transfers out to other banks (amount, log)",
-    "large_out_cnt": "large outflows (count)",
-    "mobile_share": "share of records through mobile banking",
-    "counter_share": "share of records at the counter",
-}
-CATEGORICAL = {"volatility_class": "asset volatility class"}
 VOLATILITY_LEVELS = ("STABLE", "GROWTH", "DECLINING", "VOLATILE", "UNKNOWN")
 RECENT = 2      # the "recent" months of the recent-vs-earlier ratios
 
 
-def population(aum_r: DataFrame, r: RetentionConf) -> DataFrame:
+def population(aum_r: DataFrame, retention: RetentionConf) -> DataFrame:
     """Rows of customer_month_aum at the reference month that the model is about."""
-    if r.population_min_aum is None:
+    if retention.population_min_aum is None:
         return aum_r.filter(F.col("tier") != "NONE")
-    return aum_r.filter(F.col("aum_month_avg") > r.population_min_aum)
+    return aum_r.filter(F.col("aum_month_avg") > retention.population_min_aum)
 
 
-def labels(aum: DataFrame, ref_month: str, r: RetentionConf) -> DataFrame:
+def labels(aum: DataFrame, ref_month: str, retention: RetentionConf) -> DataFrame:
     """cust_id, ref_month, tier_at_ref, tier_after, future_mean_aum, label (1 churned);
     `aum` holds customer_month_aum rows of ref_month .. ref_month + horizon."""
-    after = add_months(ref_month, r.horizon)
-    base = population(aum.filter(F.col("stat_month") == ref_month), r).select("cust_id", "aum_3m", "tier")
+    after = add_months(ref_month, retention.horizon)
+    base = population(aum.filter(F.col("stat_month") == ref_month), retention).select("cust_id", "aum_3m", "tier")
     future = (aum.filter(F.col("stat_month").between(add_months(ref_month, 1), after))
               .groupBy("cust_id").agg(F.sum("aum_month_avg").alias("future_sum"),
                                       F.max(F.when(F.col("stat_month") == after, F.col("tier"))).alias("tier_after")))
     joined = base.join(future, "cust_id", how="left").select(
         "cust_id", F.col("tier").alias("tier_at_ref"), F.coalesce("tier_after", F.lit("NONE")).alias("tier_after"),
-        F.coalesce("future_sum", F.lit(0).cast("decimal(18,2)")).alias("future_sum"), "aum_3m")
+        F.coalesce("future_sum", F.lit(0).cast(MONEY)).alias("future_sum"), "aum_3m")
     # exact decimal comparison: Σ future <= share × horizon × aum_3m (no rounding at the boundary)
-    share = F.lit(str(r.drop_share)).cast("decimal(10,6)")
-    dropped = F.col("future_sum") <= share * F.lit(r.horizon) * F.col("aum_3m")
+    share = F.lit(str(retention.drop_share)).cast("decimal(10,6)")
+    dropped = F.col("future_sum") <= share * F.lit(retention.horizon) * F.col("aum_3m")
     fell = tier_rank(F.col("tier_after")) < tier_rank(F.col("tier_at_ref"))
     return joined.select("cust_id", F.lit(ref_month).alias("ref_month"), "tier_at_ref", "tier_after",
-                         (F.col("future_sum") / r.horizon).cast("decimal(18,2)").alias("future_mean_aum"),
+                         (F.col("future_sum") / retention.horizon).cast(MONEY).alias("future_mean_aum"),
                          (fell | dropped).cast("int").alias("label"))
 
 
@@ -87,10 +63,10 @@ def activity_month(ledger: DataFrame, large_outflow: float) -> DataFrame:
     return ledger.groupBy("cust_id", "stat_month").agg(
         F.count(F.lit(1)).alias("txn_cnt"),
         F.count(F.when(debit, 1)).alias("debit_cnt"),
-        F.coalesce(F.sum(F.when(debit, amt)), F.lit(0)).cast("decimal(18,2)").alias("debit_amt"),
+        F.coalesce(F.sum(F.when(debit, amt)), F.lit(0)).cast(MONEY).alias("debit_amt"),
         F.count(F.when(credit, 1)).alias("credit_cnt"),
-        F.coalesce(F.sum(F.when(credit, amt)), F.lit(0)).cast("decimal(18,2)").alias("credit_amt"),
-        F.coalesce(F.sum(F.when(cross_bank, amt)), F.lit(0)).cast("decimal(18,2)").alias("cross_bank_out_amt"),
+        F.coalesce(F.sum(F.when(credit, amt)), F.lit(0)).cast(MONEY).alias("credit_amt"),
+        F.coalesce(F.sum(F.when(cross_bank, amt)), F.lit(0)).cast(MONEY).alias("cross_bank_out_amt"),
         F.count(F.when(debit & (amt >= large_outflow), 1)).alias("large_out_cnt"),
         F.count(F.when(F.col("channel") == "MOBILE", 1)).alias("mobile_cnt"),
         F.count(F.when(F.col("channel") == "COUNTER", 1)).alias("counter_cnt"))
@@ -168,7 +144,7 @@ def tier_floor(bounds: Tiers) -> Column:
 
 def features(people: DataFrame, history: DataFrame, tags_r: DataFrame, activity: DataFrame, ref_month: str,
              months: int, bounds: Tiers) -> DataFrame:
-    """cust_id, feature_month + CONTINUOUS + CATEGORICAL for `people` (cust_id +
+    """cust_id, feature_month + CHURN_CONTINUOUS + CHURN_CATEGORICAL for `people` (cust_id +
     customer_month_aum columns of ref_month). Missing activity counts as none; a missing
     band or class has its own value (0, UNKNOWN)."""
     profile = tags_r.select("cust_id", "age_band", "asset_band", "product_count",
@@ -183,6 +159,31 @@ def features(people: DataFrame, history: DataFrame, tags_r: DataFrame, activity:
     out = (aum_now.join(aum_features(history, ref_month, months), "cust_id", how="left")
            .join(profile, "cust_id", how="left")
            .join(activity_features(activity, ref_month, months), "cust_id", how="left"))
-    return out.fillna(0, subset=list(CONTINUOUS)).select(
+    return out.fillna(0, subset=list(CHURN_CONTINUOUS)).select(
         "cust_id", F.lit(ref_month).alias("feature_month"),
-        *[F.col(c).cast("double").alias(c) for c in CONTINUOUS], *CATEGORICAL)
+        *[F.col(c).cast("double").alias(c) for c in CHURN_CONTINUOUS], *CHURN_CATEGORICAL)
+
+
+def modelling_rows(aum: DataFrame, tags: DataFrame, activity: DataFrame, month: str, retention: RetentionConf,
+                   bounds: Tiers) -> DataFrame:
+    """churn_features rows of the run of `month`: OOT_TRAIN (r − 1), TRAIN / TEST (r, split
+    by a seeded draw on cust_id), SCORE (M); from customer_month_aum of the feature months
+    up to M, customer_tags of r − 1, r and M, and customer_month_activity."""
+    ref, prev = add_months(month, -retention.horizon), add_months(month, -retention.horizon - 1)
+
+    def at(feature_month: str) -> DataFrame:
+        people = population(aum.filter(F.col("stat_month") == feature_month), retention)
+        history = aum.filter(F.col("stat_month") <= feature_month)
+        return features(people, history, tags.filter(F.col("stat_month") == feature_month), activity,
+                        feature_month, retention.feature_months, bounds)
+
+    def labelled(feature_month: str) -> DataFrame:
+        lab = labels(aum.filter(F.col("stat_month") >= feature_month), feature_month, retention)
+        return at(feature_month).join(lab.select("cust_id", "label"), "cust_id", how="inner")
+
+    train = uniform(retention.seed, "churn.split", F.col("cust_id")) < retention.train_share
+    return reduce(DataFrame.unionByName, [
+        labelled(prev).withColumn("role", F.lit("OOT_TRAIN")),
+        labelled(ref).withColumn("role", F.when(train, "TRAIN").otherwise("TEST")),
+        at(month).withColumn("label", F.lit(None).cast("int")).withColumn("role", F.lit("SCORE")),
+    ])

@@ -1,6 +1,6 @@
 """Customer tags of the 360° profile (SPEC §4): lifecycle, CF bands, month-end holdings,
 tenure and growth space. Pure column and DataFrame functions; the clustered tags (risk
-preference, peak level) are in lib/segments.py."""
+preference, peak level) are in lib/tags/segments.py."""
 from __future__ import annotations
 
 from datetime import date, timedelta

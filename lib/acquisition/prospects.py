@@ -10,16 +10,16 @@ weighted z(txn_cnt) + z(txn_amt), and the prospects that the graph shows:
 
 A counterparty's weight is the same z-score formula over counterparties, on the sums of
 its links, so one linked to several wealth customers ranks above one linked once with an
-equal link. Pure DataFrame functions; the graph operations come from lib/graph.py.
+equal link. Pure DataFrame functions; the graph operations come from lib/acquisition/graph.py.
 """
 from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from lib import graph
+from lib.acquisition import graph
 from lib.privacy import mask_account, mask_name, pseudonym
-from lib.schemas import POSTAL_BANK_CODE
+from lib.schemas import MONEY, POSTAL_BANK_CODE
 
 TRANSFER_CODES = ("TRANSFER_IN", "TRANSFER_OUT")
 OWN_ACCOUNT, EXTERNAL, POSTAL = "OWN_ACCOUNT", "EXTERNAL", "POSTAL"
@@ -29,7 +29,6 @@ UNLINKED = ("NO_COUNTERPARTY", "POSTAL_WITHOUT_CUSTOMER", "OWN_POSTAL_ACCOUNT")
 # Vertex ids: a customer "C:<cust_id>", an account at another bank "X:<bank>:<pseudonym>".
 # "C" sorts first, so a component's smallest id (its name) is always a customer's.
 CUSTOMER_PREFIX, EXTERNAL_PREFIX = "C:", "X:"
-MONEY = "decimal(18,2)"
 FLOWS = ("txn_cnt", "txn_amt", "in_cnt", "in_amt", "out_cnt", "out_amt")
 
 

@@ -7,21 +7,19 @@ its inputs and metrics are saved under <warehouse>/_models/<db>/retention/<M>/."
 from __future__ import annotations
 
 import json
-from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib import churn, churn_model
 from lib.config import Config
 from lib.contacts import contacts
-from lib.io import months_in, read_silver, replace_months, require_months, rows_frame, write_text
+from lib.io import month_or_none, months_in, read_silver, replace_months, require_months, rows_frame, write_text
 from lib.logs import stage
 from lib.months import add_months, month_range
-from lib.synth.random import uniform
+from lib.retention import churn_model, dataset
 from lib.tables import (
-    CHURN_COEFFICIENTS, CHURN_FEATURES, CHURN_MODEL_CURVES, CHURN_MODEL_METRICS, CHURN_SCORES, CHURN_SCREENING,
-    CUSTOMER_MONTH_ACTIVITY, CUSTOMER_MONTH_AUM, CUSTOMER_TAGS,
+    CHURN_COEFFICIENTS, CHURN_CONTINUOUS, CHURN_FEATURES, CHURN_MODEL_CURVES, CHURN_MODEL_METRICS, CHURN_SCORES,
+    CHURN_SCREENING, CUSTOMER_MONTH_ACTIVITY, CUSTOMER_MONTH_AUM, CUSTOMER_TAGS,
 )
 
 
@@ -35,39 +33,9 @@ def ensure_activity(spark: SparkSession, conf: Config, months: list[str], month:
     todo = sorted((set(months) - months_in(spark, table)) | {month})
     with stage(log, f"ledger activity {todo[0]}..{todo[-1]}") as st:
         ledger = read_silver(spark, conf, "jnl_acc_chg", todo)
-        st.rows_out = replace_months(spark, churn.activity_month(ledger, conf.retention.large_outflow),
+        st.rows_out = replace_months(spark, dataset.activity_month(ledger, conf.retention.large_outflow),
                                      conf.database, CUSTOMER_MONTH_ACTIVITY, todo)
     return spark.table(table).filter(F.col("stat_month").isin(months))
-
-
-def modelling_rows(spark: SparkSession, conf: Config, month: str, log) -> DataFrame:
-    """churn_features rows of the run: OOT_TRAIN (r − 1), TRAIN / TEST (r), SCORE (M)."""
-    rc = conf.retention
-    ref, prev = add_months(month, -rc.horizon), add_months(month, -rc.horizon - 1)
-    first = add_months(prev, -(rc.feature_months - 1))
-    aum_table, tags_table = conf.table(CUSTOMER_MONTH_AUM.name), conf.table(CUSTOMER_TAGS.name)
-    require_months(spark, aum_table, month_range(prev, month), "aum")
-    require_months(spark, tags_table, [prev, ref, month], "tags")
-    aum = spark.table(aum_table).filter(F.col("stat_month").between(first, month))
-    tags = spark.table(tags_table).filter(F.col("stat_month").isin(prev, ref, month))
-    activity = ensure_activity(spark, conf, month_range(first, month), month, log)
-
-    def at(feature_month: str) -> DataFrame:
-        people = churn.population(aum.filter(F.col("stat_month") == feature_month), rc)
-        history = aum.filter(F.col("stat_month") <= feature_month)
-        return churn.features(people, history, tags.filter(F.col("stat_month") == feature_month), activity,
-                              feature_month, rc.feature_months, conf.tiers)
-
-    def labelled(feature_month: str) -> DataFrame:
-        lab = churn.labels(aum.filter(F.col("stat_month") >= feature_month), feature_month, rc)
-        return at(feature_month).join(lab.select("cust_id", "label"), "cust_id")
-
-    train = uniform(rc.seed, "churn.split", F.col("cust_id")) < rc.train_share
-    return reduce(DataFrame.unionByName, [
-        labelled(prev).withColumn("role", F.lit("OOT_TRAIN")),
-        labelled(ref).withColumn("role", F.when(train, "TRAIN").otherwise("TEST")),
-        at(month).withColumn("label", F.lit(None).cast("int")).withColumn("role", F.lit("SCORE")),
-    ])
 
 
 def _scored(model, rows: DataFrame) -> DataFrame:
@@ -75,37 +43,43 @@ def _scored(model, rows: DataFrame) -> DataFrame:
 
 
 def _previous(spark: SparkSession, conf: Config, spec, month: str) -> DataFrame | None:
-    table, before = conf.table(spec.name), add_months(month, -1)
-    return spark.table(table).filter(F.col("stat_month") == before) if before in months_in(spark, table) else None
+    return month_or_none(spark, conf.table(spec.name), add_months(month, -1))
 
 
 def run_retention(spark: SparkSession, conf: Config, month: str, log) -> None:
-    rc = conf.retention
-    ref, prev = add_months(month, -rc.horizon), add_months(month, -rc.horizon - 1)
+    retention = conf.retention
+    ref, prev = add_months(month, -retention.horizon), add_months(month, -retention.horizon - 1)
     with stage(log, f"churn features {prev}, {ref}, {month}") as st:
-        rows = modelling_rows(spark, conf, month, log).withColumn("stat_month", F.lit(month))
+        first = add_months(prev, -(retention.feature_months - 1))
+        aum_table, tags_table = conf.table(CUSTOMER_MONTH_AUM.name), conf.table(CUSTOMER_TAGS.name)
+        require_months(spark, aum_table, month_range(prev, month), "aum")
+        require_months(spark, tags_table, [prev, ref, month], "tags")
+        aum = spark.table(aum_table).filter(F.col("stat_month").between(first, month))
+        tags = spark.table(tags_table).filter(F.col("stat_month").isin(prev, ref, month))
+        activity = ensure_activity(spark, conf, month_range(first, month), month, log)
+        rows = dataset.modelling_rows(aum, tags, activity, month, retention, conf.tiers).withColumn("stat_month", F.lit(month))
         st.rows_out = replace_months(spark, rows, conf.database, CHURN_FEATURES, [month])
     written = spark.table(conf.table(CHURN_FEATURES.name)).filter(F.col("stat_month") == month)
     role = lambda *names: written.filter(F.col("role").isin(*names))  # noqa: E731
     with stage(log, f"screening {ref}"):
-        screen, kept = churn_model.screening(role("TRAIN"), rc.max_corr)
+        screen, kept = churn_model.screening(role("TRAIN"), retention.max_corr)
         _write_rows(spark, conf, CHURN_SCREENING, screen, month)
         present = {r.volatility_class for r in role("TRAIN").select("volatility_class").distinct().collect()}  # ≤ 5
         inputs = kept + [d for d, level in churn_model.DUMMIES.items() if level in present]
     with stage(log, f"train on {ref}, test hold-out and out of time"):
-        model = churn_model.fit(churn_model.with_dummies(role("TRAIN")), inputs, rc.reg, rc.max_iter)
-        holdout = churn_model.measures(_scored(model, role("TEST")), rc.threshold)
-        oot_model = churn_model.fit(churn_model.with_dummies(role("OOT_TRAIN")), inputs, rc.reg, rc.max_iter)
-        oot = churn_model.measures(_scored(oot_model, role("TRAIN", "TEST")), rc.threshold)
+        model = churn_model.fit(churn_model.with_dummies(role("TRAIN")), inputs, retention.reg, retention.max_iter)
+        holdout = churn_model.measures(_scored(model, role("TEST")), retention.threshold)
+        oot_model = churn_model.fit(churn_model.with_dummies(role("OOT_TRAIN")), inputs, retention.reg, retention.max_iter)
+        oot = churn_model.measures(_scored(oot_model, role("TRAIN", "TEST")), retention.threshold)
     with stage(log, f"score {month}") as st:
         scored = _scored(model, role("SCORE"))
         now = spark.table(conf.table(CUSTOMER_MONTH_AUM.name)).filter(F.col("stat_month") == month)
         people = contacts(read_silver(spark, conf, "t01_indpty_id", [month]),
                           read_silver(spark, conf, "org_dim", [month]))
         scores = (scored.select("cust_id", F.col("prob").alias("churn_prob"),
-                                (F.col("prob") >= rc.threshold).alias("flagged"),
+                                (F.col("prob") >= retention.threshold).alias("flagged"),
                                 churn_model.reasons(model, inputs).alias("reasons"), F.lit(ref).alias("model_month"))
-                  .join(now.select("cust_id", "tier", "aum_month_avg"), "cust_id")
+                  .join(now.select("cust_id", "tier", "aum_month_avg"), "cust_id", how="inner")
                   .join(people, "cust_id", how="left").withColumn("stat_month", F.lit(month)))
         st.rows_out = replace_months(spark, scores, conf.database, CHURN_SCORES, [month])
     with stage(log, f"model measures {month}"):
@@ -114,13 +88,13 @@ def run_retention(spark: SparkSession, conf: Config, month: str, log) -> None:
         score_psi = (churn_model.psis(this_scores, before_scores, ["churn_prob"])["churn_prob"]
                      if before_scores is not None else None)
         coefs = churn_model.coefficients(model, inputs)
-        continuous = [c["feature"] for c in coefs if c["feature"] in churn.CONTINUOUS]
+        continuous = [c["feature"] for c in coefs if c["feature"] in CHURN_CONTINUOUS]
         shifts = (churn_model.psis(role("SCORE"), before_rows.filter(F.col("role") == "SCORE"), continuous)
                   if before_rows is not None and continuous else {})
         for c in coefs:
             c["psi"] = shifts.get(c["feature"])
-        metrics = [_metric_row("HOLDOUT", ref, ref, holdout, rc.threshold, score_psi),
-                   _metric_row("OUT_OF_TIME", ref, prev, oot, rc.threshold, score_psi)]
+        metrics = [_metric_row("HOLDOUT", ref, ref, holdout, retention.threshold, score_psi),
+                   _metric_row("OUT_OF_TIME", ref, prev, oot, retention.threshold, score_psi)]
         _write_rows(spark, conf, CHURN_MODEL_METRICS, metrics, month)
         _write_rows(spark, conf, CHURN_COEFFICIENTS, coefs, month)
         curves = [{"eval_set": name, "curve": "ROC", **p} for name, m in (("HOLDOUT", holdout), ("OUT_OF_TIME", oot))

@@ -16,9 +16,9 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from lib.months import add_months
+from lib.months import add_months, first_day, month_text
+from lib.schemas import MONEY
 
-MONEY = "decimal(18,2)"
 SUM = "decimal(38,2)"
 
 
@@ -36,7 +36,7 @@ def _months(lo: Column, hi: Column) -> Column:
 
 
 def _from_first(start: Column, first: str) -> Column:
-    return F.greatest(_month_index(start), _month_index(F.to_date(F.lit(f"{first}-01"))))
+    return F.greatest(_month_index(start), _month_index(first_day(F.lit(first))))
 
 
 def _months_overlapped(start: Column, end: Column, first: str) -> Column:
@@ -48,7 +48,7 @@ def day_end_balances(ledger: DataFrame, prior_close: DataFrame, first: str) -> D
     """cust_id, agmt_id, day, bal: each account's balance after each day's last record
     (by TXN_SEQ), with the previous month's closing balances as records on the eve of
     `first`. This is the only shuffle: everything after is clustered by cust_id."""
-    eve = F.date_sub(F.to_date(F.lit(f"{first}-01")), 1)
+    eve = F.date_sub(first_day(F.lit(first)), 1)
     opening = prior_close.select("cust_id", "agmt_id", eve.alias("txn_dt"), F.lit(-1).cast("long").alias("txn_seq"),
                                  F.col("bal_close").alias("bal_after"))
     rows = ledger.select("cust_id", "agmt_id", "txn_dt", "txn_seq", "bal_after").unionByName(opening)
@@ -61,7 +61,7 @@ def account_changes(day_end: DataFrame, last: str) -> DataFrame:
     """Adds delta (change from the account's previous balance, 0 before its first record)
     and until (the next change day, or the day after `last`)."""
     by_day = Window.partitionBy("cust_id", "agmt_id").orderBy("day")
-    end = F.to_date(F.lit(f"{add_months(last, 1)}-01"))
+    end = first_day(F.lit(add_months(last, 1)))
     return day_end.select("*", (F.col("bal") - F.coalesce(F.lag("bal").over(by_day), F.lit(0))).alias("delta"),
                           F.coalesce(F.lead("day").over(by_day), end).alias("until"))
 
@@ -72,7 +72,7 @@ def customer_segments(changes: DataFrame, last: str) -> DataFrame:
     per_day = changes.groupBy("cust_id", "day").agg(F.sum("delta").alias("delta"))
     by_day = Window.partitionBy("cust_id").orderBy("day")
     running = by_day.rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    end = F.to_date(F.lit(f"{add_months(last, 1)}-01"))
+    end = first_day(F.lit(add_months(last, 1)))
     return per_day.select("cust_id", "day", F.coalesce(F.lead("day").over(by_day), end).alias("until"),
                           F.sum("delta").over(running).cast(MONEY).alias("total"))
 
@@ -83,7 +83,7 @@ def deposit_month(segments: DataFrame, first: str) -> DataFrame:
     per_month = segments.select("*", F.explode(_months_overlapped(F.col("day"), F.col("until"), first)).alias("m"))
     start, next_start = _month_start(F.col("m")), _month_start(F.col("m") + 1)
     days = F.datediff(F.least(F.col("until"), next_start), F.greatest(F.col("day"), start))
-    return per_month.groupBy("cust_id", F.date_format(start, "yyyy-MM").alias("stat_month")).agg(
+    return per_month.groupBy("cust_id", month_text(start).alias("stat_month")).agg(
         F.sum(F.col("total") * days).cast(SUM).alias("dep_bal_days"),
         F.max_by("total", "day").alias("dep_end"),
         F.max("total").alias("dep_max_daily"))
@@ -96,7 +96,7 @@ def account_close(changes: DataFrame, first: str) -> DataFrame:
     the month of `day` up to the month before `until`'s."""
     ends = _months(_from_first(F.col("day"), first), _month_index(F.col("until")) - 1)
     held = changes.filter(F.col("bal") != 0).select("cust_id", "agmt_id", "bal", F.explode(ends).alias("m"))
-    return held.select("cust_id", "agmt_id", F.date_format(_month_start(F.col("m")), "yyyy-MM").alias("stat_month"),
+    return held.select("cust_id", "agmt_id", month_text(_month_start(F.col("m"))).alias("stat_month"),
                        F.col("bal").alias("bal_close"))
 
 
@@ -114,7 +114,7 @@ def customer_month(customers: DataFrame, deposits: DataFrame, holdings: DataFram
     keys = ["cust_id", "stat_month"]
     joined = (customers.select(*keys).join(deposits, keys, how="left").join(holdings, keys, how="left")
               .fillna(0, subset=["dep_bal_days", "dep_end", "dep_max_daily", "hold_avg", "hold_end"]))
-    days = F.dayofmonth(F.last_day(F.to_date(F.concat(F.col("stat_month"), F.lit("-01")))))
+    days = F.dayofmonth(F.last_day(first_day(F.col("stat_month"))))
     deposit_avg = F.round(F.col("dep_bal_days") / days, 2).cast(MONEY)
     return joined.select(
         *keys,

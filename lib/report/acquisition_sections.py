@@ -8,9 +8,9 @@ import pandas as pd
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from lib import report_charts, report_html
-from lib.acquisition import MULTILATERAL, SOLO
-from lib.report_html import count, money, ratio
+from lib.acquisition.prospects import MULTILATERAL, SOLO
+from lib.report import markup, plots
+from lib.report.markup import count, money, ratio
 
 EGO_LINKS = 12              # counterparties drawn around the customer (the strongest)
 FIGURE4_PROSPECTS = 5       # internal prospects drawn, each with its strongest links
@@ -93,7 +93,7 @@ def samples(tables: dict[str, DataFrame], rows: int) -> str:
                "cust_net_outflow": money, "cpty_txn_amt": money, "cpty_aum_3m": money, "peak_aum": money,
                "aum_3m": money, "gap_to_wealth": money}
     pick = lambda frame: {c: f for c, f in formats.items() if c in frame.columns}  # noqa: E731
-    return "".join(report_html.note(title) + report_html.table(frame, pick(frame)) for title, frame in (
+    return "".join(markup.note(title) + markup.table(frame, pick(frame)) for title, frame in (
         ("SOLO (独来独往): own accounts at other banks of the customers with the largest net outflow to them.", solo),
         ("MULTILATERAL (多边交往): people at other banks, by weight; the branch is the linked wealth customer's.",
          multi),
@@ -105,33 +105,33 @@ def sections(tables: dict[str, DataFrame | None], month: str, rows: int) -> tupl
     """The report's acquisition sections and their charts (file name -> PNG)."""
     summary = tables["acquisition_summary"]
     if summary is None:
-        why = report_html.missing(f"the acquisition stage has not run for {month}")
+        why = markup.missing(f"the acquisition stage has not run for {month}")
         return [("Acquisition (§5.3.1)", why), ("Counterparty ego graph (Figure 3)", why),
                 ("Internal prospects (Figure 4)", why)], {}
     engine, first = summary.select("engine", "window_first").first()
-    overview = (report_html.note(f"Wealth customers' transfers of {first}..{month}, graph engine {engine}. The "
-                                 "paper's figures are a whole province's (Henan, April-December 2019).")
-                + report_html.table(summary_table(summary), {"this month": count, "paper (2019)": count})
-                + report_html.note("Connected components of the counterparty graph by size:")
-                + report_html.table(component_table(summary), {"components": count})
+    overview = (markup.note(f"Wealth customers' transfers of {first}..{month}, graph engine {engine}. The "
+                            "paper's figures are a whole province's (Henan, April-December 2019).")
+                + markup.table(summary_table(summary), {"this month": count, "paper (2019)": count})
+                + markup.note("Connected components of the counterparty graph by size:")
+                + markup.table(component_table(summary), {"components": count})
                 + samples(tables, rows))
     charts, edges = {}, tables["counterparty_edges"]
     centre = ego_centre(edges, tables["prospect_external"])
     if centre is None:
-        ego = report_html.missing(f"no wealth customer has a counterparty in {first}..{month}")
+        ego = markup.missing(f"no wealth customer has a counterparty in {first}..{month}")
     else:
         links = ego_links(edges, centre)
-        charts["ego_graph.png"] = report_charts.ego_chart(f"A{centre}", links)
-        ego = (report_html.figure(charts["ego_graph.png"], f"Wealth customer A{centre} and its {len(links)} strongest "
-                                  "counterparties; line width by link weight")
-               + report_html.table(links, {"transfers": count, "amount": money, "weight": ratio}))
+        charts["ego_graph.png"] = plots.ego_chart(f"A{centre}", links)
+        ego = (markup.figure(charts["ego_graph.png"], f"Wealth customer A{centre} and its {len(links)} strongest "
+                             "counterparties; line width by link weight")
+               + markup.table(links, {"transfers": count, "amount": money, "weight": ratio}))
     figure4 = figure4_links(tables["prospect_internal"])
     if figure4.empty:
-        inner = report_html.missing(f"no internal prospect in {month}")
+        inner = markup.missing(f"no internal prospect in {month}")
     else:
-        charts["internal_prospects.png"] = report_charts.bipartite_chart(figure4)
-        inner = report_html.figure(charts["internal_prospects.png"], f"The first {FIGURE4_PROSPECTS} internal "
-                                   f"prospects (right) and the wealth customers of their {FIGURE4_LINKS} strongest "
-                                   "links (left, A + customer number); line width by link weight")
+        charts["internal_prospects.png"] = plots.bipartite_chart(figure4)
+        inner = markup.figure(charts["internal_prospects.png"], f"The first {FIGURE4_PROSPECTS} internal "
+                              f"prospects (right) and the wealth customers of their {FIGURE4_LINKS} strongest "
+                              "links (left, A + customer number); line width by link weight")
     return [("Acquisition (§5.3.1)", overview), ("Counterparty ego graph (Figure 3)", ego),
             ("Internal prospects (Figure 4)", inner)], charts

@@ -10,22 +10,17 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib import aum, tiers, trend
+from lib import tiers
+from lib.aum.month_aum import customer_month_aum
 from lib.config import Config
-from lib.io import MissingInputError, commit_note, months_in, read_silver, replace_months
+from lib.errors import MissingInputError
+from lib.io import commit_note, months_in, read_silver, replace_months
 from lib.logs import stage
 from lib.months import add_months, month_range
+from lib.schemas import MONEY_SQL
 from lib.tables import ACCOUNT_MONTH_BALANCE, CUSTOMER_MONTH_AUM, TIER_MIGRATION, TIER_MIGRATION_SUMMARY
 
 HISTORY_MONTHS = 12          # year-over-year migration looks back this far
-
-
-def population(customers: DataFrame) -> DataFrame:
-    """cust_id, stat_month: the customers of each month's snapshot whose relationship had
-    begun by the month's end (the current snapshot also lists customers who open later)."""
-    month_end = F.last_day(F.to_date(F.concat(F.col("stat_month"), F.lit("-01"))))
-    return (customers.filter(F.col("open_dt").isNull() | (F.col("open_dt") <= month_end))
-            .select("cust_id", "stat_month"))
 
 
 def prior_close(spark: SparkSession, conf: Config, first: str) -> DataFrame:
@@ -34,7 +29,7 @@ def prior_close(spark: SparkSession, conf: Config, first: str) -> DataFrame:
     as that month's customer_month_aum (a month counted as zero would be silently wrong)."""
     before = add_months(first, -1)
     if first == conf.ledger_start:
-        return spark.createDataFrame([], "cust_id string, agmt_id string, bal_close decimal(18,2)")
+        return spark.createDataFrame([], f"cust_id string, agmt_id string, bal_close {MONEY_SQL}")
     if conf.ledger_start and first < conf.ledger_start:
         raise MissingInputError(f"aum for {first}: the month is before ledger_start {conf.ledger_start}, "
                                 f"the ledger's first month")
@@ -72,31 +67,6 @@ def last_run(spark: SparkSession, table: str, month: str) -> str | None:
     return None
 
 
-def compute(spark: SparkSession, conf: Config, first: str, last: str, history: DataFrame,
-            first_data_month: str) -> tuple[DataFrame, DataFrame]:
-    """(customer_month_aum rows, account_month_balance rows) for first..last."""
-    months = month_range(first, last)
-    start = prior_close(spark, conf, first)
-    ledger = read_silver(spark, conf, "jnl_acc_chg", months).select("cust_id", "agmt_id", "txn_dt", "txn_seq", "bal_after")
-    day_end = aum.day_end_balances(ledger, start, first)
-    changes = aum.account_changes(day_end, last).persist(StorageLevel.MEMORY_AND_DISK)
-    holdings = aum.holding_month(read_silver(spark, conf, "t98_indpty_prod_stat", months))
-    customers = population(read_silver(spark, conf, "t01_indpty_id", months))
-    deposits = aum.deposit_month(aum.customer_segments(changes, last), first)
-    month_rows = aum.customer_month(customers, deposits, holdings)
-    span = max(3, conf.volatility.window_months)
-    values = trend.window_values(
-        history.select("cust_id", "stat_month", "aum_month_avg").unionByName(
-            month_rows.select("cust_id", "stat_month", "aum_month_avg")), months, span)
-    result = (month_rows.join(values, ["cust_id", "stat_month"], how="left")
-              .withColumn("aum_3m", trend.aum_3m(first_data_month))
-              .withColumn("tier", tiers.tier(conf.tiers))
-              .withColumn("is_wealth", F.col("tier") != "NONE")
-              .transform(trend.with_volatility_class, first_data_month, conf.volatility)
-              .drop("vals"))
-    return result, aum.account_close(changes, first)
-
-
 def run_aum(spark: SparkSession, conf: Config, first: str, last: str, log, cascade: bool = False) -> str | None:
     """AUM of first..last; the months after `last` computed before (now stale: they started
     from the old closing balances) are recomputed too with `cascade`, else named in the
@@ -110,10 +80,15 @@ def run_aum(spark: SparkSession, conf: Config, first: str, last: str, log, casca
     months = month_range(first, last)
     before = [m for m in month_range(add_months(first, -HISTORY_MONTHS), add_months(first, -1)) if m in done]
     history = (spark.table(gold).filter(F.col("stat_month").isin(before)) if before else
-               spark.createDataFrame([], "cust_id string, stat_month string, aum_month_avg decimal(18,2), tier string"))
+               spark.createDataFrame([], f"cust_id string, stat_month string, aum_month_avg {MONEY_SQL}, tier string"))
     first_data_month = min(done | set(months))
     with stage(log, f"aum {first}..{last}") as st, commit_note(spark, f"aum {uuid.uuid4()} {first}..{last}"):
-        result, close = compute(spark, conf, first, last, history, first_data_month)
+        start = prior_close(spark, conf, first)
+        silver = {name: read_silver(spark, conf, name, months) for name in
+                  ("jnl_acc_chg", "t98_indpty_prod_stat", "t01_indpty_id")}
+        result, close = customer_month_aum(silver["jnl_acc_chg"], start, silver["t98_indpty_prod_stat"],
+                                           silver["t01_indpty_id"], history, first, last, first_data_month, conf.tiers,
+                                           conf.volatility)
         st.rows_out = replace_months(spark, result, conf.database, CUSTOMER_MONTH_AUM, months)
         replace_months(spark, close, conf.silver_database, ACCOUNT_MONTH_BALANCE, months)
     with stage(log, f"tier migration {first}..{last}"):

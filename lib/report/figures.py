@@ -8,7 +8,9 @@ from functools import reduce
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from lib.months import first_day, month_text
 from lib.tiers import tier_rank
+
 
 def tier_summary(aum: DataFrame) -> DataFrame:
     """Customers and monthly AUM per tier of one month's customer_month_aum, with each
@@ -26,9 +28,9 @@ def migration_history(summary: DataFrame, month: str, months: int) -> DataFrame:
     """The paper's Figure 1 over time: upgrade and downgrade ratios of the stock wealth
     customers, month over month, for the `months` stat_months ending at `month`, plus the
     year-over-year comparison of `month` (kind MONTH or YEAR)."""
-    kind = F.when(F.months_between(F.to_date("stat_month", "yyyy-MM"), F.to_date("from_month", "yyyy-MM")) == 1,
+    kind = F.when(F.months_between(first_day(F.col("stat_month")), first_day(F.col("from_month"))) == 1,
                   "MONTH").otherwise("YEAR")
-    first = F.date_format(F.add_months(F.to_date(F.lit(month), "yyyy-MM"), 1 - months), "yyyy-MM")
+    first = month_text(F.add_months(first_day(F.lit(month)), 1 - months))
     rows = summary.withColumn("kind", kind).filter(F.col("stat_month") <= month)
     wanted = ((F.col("kind") == "MONTH") & (F.col("stat_month") >= first)) | (
         (F.col("kind") == "YEAR") & (F.col("stat_month") == month))

@@ -5,7 +5,7 @@ every commit the jobs make is seen at once. The Thrift Server serves it
 is not reachable through JDBC by default; and the server does not lock the jobs' Derby
 metastore, so a refresh can run while it serves.
 
-    python -m lib.serving [--with-silver] [job conf flags]   (run by thriftserver.sh)
+    python -m lib.deploy.serving [--with-silver] [job conf flags]   (run by thriftserver.sh)
 """
 from __future__ import annotations
 

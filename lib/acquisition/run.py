@@ -1,22 +1,22 @@
 """The acquisition stage for month M: customer_month_aum and customer_tags of M and the
 silver ledger of the analysis window -> counterparty_edges, prospect_external,
 prospect_internal, prospect_critical and acquisition_summary. It reads its inputs,
-transforms them (lib/acquisition.py, the graph through lib/graph.py), then writes."""
+transforms them (lib/acquisition/prospects.py, the graph through lib/acquisition/graph.py), then writes."""
 from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib import acquisition as A
-from lib import graph
+from lib.acquisition import graph
+from lib.acquisition import prospects as A
 from lib.config import Config
 from lib.contacts import contacts
 from lib.io import months_in, read_gold, read_silver, replace_months, rows_frame
 from lib.logs import stage
 from lib.months import add_months, month_range
 from lib.tables import (
-    ACQUISITION_SUMMARY, COUNTERPARTY_EDGES, CUSTOMER_MONTH_AUM, CUSTOMER_TAGS, PROSPECT_CRITICAL, PROSPECT_EXTERNAL,
-    PROSPECT_INTERNAL,
+    ACQUISITION_SUMMARY, COUNTERPARTY_EDGES, CUSTOMER_MONTH_AUM, CUSTOMER_TAGS, PROSPECT_CRITICAL,
+    PROSPECT_EXTERNAL, PROSPECT_INTERNAL,
 )
 
 # The paper's figures (Henan, wealth customers' transfers of April-December 2019), shown

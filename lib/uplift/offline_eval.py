@@ -8,11 +8,11 @@ same customers and products.
 """
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lib.recommend import CF_PRODUCTS
-from lib.synth.random import uniform
+from lib.seeded import uniform
+from lib.uplift.recommenders import CF_PRODUCTS, top_products
 
 AT = (1, 3)
 
@@ -41,13 +41,10 @@ def popularity(tags: DataFrame, top_n: int) -> DataFrame:
     """cust_id, product, score, rank: each customer's unheld CF products by the share of
     customers holding them (the baseline a recommender has to beat)."""
     shares = tags.agg(*[F.avg(F.col(f"has_{p.lower()}").cast("double")).alias(p) for p in CF_PRODUCTS])
-    pairs = ", ".join(f"'{p}', `{p}`" for p in CF_PRODUCTS)
-    per_product = shares.select(F.expr(f"stack({len(CF_PRODUCTS)}, {pairs}) as (product, score)"))
+    per_product = shares.unpivot([], list(CF_PRODUCTS), "product", "score")
     unheld = (tags.select("cust_id", _held().alias("held")).crossJoin(F.broadcast(per_product))
               .filter(~F.coalesce(F.array_contains("held", F.col("product")), F.lit(False))))
-    best = Window.partitionBy("cust_id").orderBy(F.col("score").desc(), "product")
-    return (unheld.withColumn("rank", F.row_number().over(best)).filter(F.col("rank") <= top_n)
-            .select("cust_id", "product", "score", "rank"))
+    return top_products(unheld, "cust_id", top_n).select("cust_id", "product", "score", "rank")
 
 
 def evaluate(recommendations: DataFrame, hidden: DataFrame) -> DataFrame:

@@ -11,12 +11,12 @@ from typing import Sequence
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import (ByteType, DataType, DecimalType, IntegerType, LongType, ShortType, StringType,
-                               StructType)
+from pyspark.sql.types import ByteType, DataType, DecimalType, IntegerType, LongType, ShortType, StringType, StructType
 
 from lib.config import Quality
-from lib.io import SourceError
-from lib.rules import Attribute
+from lib.errors import SourceError
+from lib.ingest.rules import Attribute
+from lib.schemas import MONEY
 
 RULE = "_rule"          # the first row rule broken: the row is quarantined
 NULLED = "_nulled"      # the first attribute rule broken: the row is kept, its bad attributes null
@@ -158,7 +158,7 @@ def flag_chain(ledger: DataFrame, prior: DataFrame | None) -> DataFrame:
     disorder = (_posted() < F.col("_prev.dt")) | (F.col("TXN_SEQ") <= F.col("_prior_seq"))
     flagged = flag(with_prev, "seq_disorder", clean & disorder)
     start = F.coalesce(F.col("_prev.bal"), F.col("_prior"),
-                       F.when(F.col("TXN_CODE") == "OPEN", F.lit(0).cast("decimal(18,2)")))
+                       F.when(F.col("TXN_CODE") == "OPEN", F.lit(0).cast(MONEY)))
     signed = F.when(F.col("DR_CR_FLAG") == "C", F.col("TXN_AMT")).otherwise(-F.col("TXN_AMT"))
     bad = ((F.col("TXN_CODE") != "OPENING_BALANCE") & start.isNotNull()
            & (F.col("BAL_AFTER") != start + signed))
@@ -242,9 +242,7 @@ def rule_counts(flagged: DataFrame, rules: Sequence[str]) -> DataFrame:
     per_rule = flagged.groupBy("stat_month").agg(
         F.count(F.lit(1)).alias("rows_in"),
         *[F.count(F.when(counted_rule() == r, 1)).alias(r) for r in rules])
-    stack = ", ".join(f"'{r}', `{r}`" for r in rules)
-    return per_rule.select("stat_month", "rows_in",
-                           F.expr(f"stack({len(rules)}, {stack}) as (rule, rows_bad)"))
+    return per_rule.unpivot(["stat_month", "rows_in"], list(rules), "rule", "rows_bad")
 
 
 def any_of(conditions: list[Column]) -> Column:

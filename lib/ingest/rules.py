@@ -17,7 +17,8 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from lib import schemas as S
-from lib.config import MONTH_PATTERN, Quality
+from lib.config import Quality
+from lib.months import MONTH_PATTERN, month_text
 
 Check = Callable[[Quality], Column]
 
@@ -136,5 +137,5 @@ def month_of(table: str, run_month: str) -> Column:
     if table == "T98_INDPTY_PROD_STAT":
         return F.when(F.col("STAT_MONTH").rlike(MONTH_PATTERN), F.col("STAT_MONTH"))
     if table == "JNL_ACC_CHG":
-        return F.date_format(F.coalesce(F.col("TXN_DT"), F.to_date(F.col("TXN_TS"))), "yyyy-MM")
+        return month_text(F.coalesce(F.col("TXN_DT"), F.to_date(F.col("TXN_TS"))))
     return F.lit(run_month)

@@ -8,14 +8,14 @@ from functools import reduce
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib import recommend, recommend_eval
 from lib.config import Config, UpliftConf
 from lib.contacts import contacts
 from lib.io import read_silver, replace_months, require_months
 from lib.logs import stage
 from lib.tables import CUSTOMER_TAGS, PRODUCT_RECOMMENDATION, RECOMMENDER_EVAL
+from lib.uplift import offline_eval, recommenders
 
-EVAL_TOP_N = max(recommend_eval.AT)
+EVAL_TOP_N = max(offline_eval.AT)
 
 
 def wealth_tags(spark: SparkSession, conf: Config, month: str) -> DataFrame:
@@ -24,11 +24,11 @@ def wealth_tags(spark: SparkSession, conf: Config, month: str) -> DataFrame:
     return spark.table(table).filter((F.col("stat_month") == month) & (F.col("tier") != "NONE"))
 
 
-def recommendations(tags: DataFrame, u: UpliftConf, top_n: int) -> dict[str, DataFrame]:
+def recommendations(tags: DataFrame, uplift: UpliftConf, top_n: int) -> dict[str, DataFrame]:
     """Each method's cust_id, product, score, rank (+ the UCF explanation columns)."""
     return {
-        "PEARSON_UCF": recommend.pearson_ucf(tags, u.k, u.min_score, top_n),
-        "ALS": recommend.als_recommend(tags, u.als_rank, u.als_reg, u.als_alpha, u.als_iterations, u.seed, top_n),
+        "PEARSON_UCF": recommenders.pearson_ucf(tags, uplift.k, uplift.min_score, top_n),
+        "ALS": recommenders.als_recommend(tags, uplift.als_rank, uplift.als_reg, uplift.als_alpha, uplift.als_iterations, uplift.seed, top_n),
     }
 
 
@@ -42,14 +42,14 @@ def explained(method: str, recs: DataFrame) -> DataFrame:
                        *[F.lit(None).alias(c) for c in ("neighbours_holding", "neighbours", "mean_r")])
 
 
-def evaluation(tags: DataFrame, u: UpliftConf) -> DataFrame:
+def evaluation(tags: DataFrame, uplift: UpliftConf) -> DataFrame:
     """One row per method (PEARSON_UCF, ALS, POPULARITY) with `best` set on the winner."""
-    masked, hidden = recommend_eval.hide_one(tags, u.seed, u.eval_share)
-    methods = {**recommendations(masked, u, EVAL_TOP_N),
-               "POPULARITY": recommend_eval.popularity(masked, EVAL_TOP_N)}
-    rows = reduce(DataFrame.unionByName, [recommend_eval.evaluate(recs, hidden).withColumn("method", F.lit(name))
+    masked, hidden = offline_eval.hide_one(tags, uplift.seed, uplift.eval_share)
+    methods = {**recommendations(masked, uplift, EVAL_TOP_N),
+               "POPULARITY": offline_eval.popularity(masked, EVAL_TOP_N)}
+    rows = reduce(DataFrame.unionByName, [offline_eval.evaluate(recs, hidden).withColumn("method", F.lit(name))
                                           for name, recs in methods.items()])
-    return rows.withColumns({"seed": F.lit(u.seed), "sample_share": F.lit(u.eval_share)})
+    return rows.withColumns({"seed": F.lit(uplift.seed), "sample_share": F.lit(uplift.eval_share)})
 
 
 def best_method(rows: list) -> str:
@@ -58,16 +58,16 @@ def best_method(rows: list) -> str:
 
 
 def run_uplift(spark: SparkSession, conf: Config, month: str, log) -> None:
-    u = conf.uplift
+    uplift = conf.uplift
     tags = wealth_tags(spark, conf, month)
     people = contacts(read_silver(spark, conf, "t01_indpty_id", [month]), read_silver(spark, conf, "org_dim", [month]))
     with stage(log, f"recommendations {month}") as st:
         recs = reduce(DataFrame.unionByName, [explained(name, df).withColumn("method", F.lit(name))
-                                              for name, df in recommendations(tags, u, u.top_n).items()])
+                                              for name, df in recommendations(tags, uplift, uplift.top_n).items()])
         rows = recs.join(people, "cust_id", how="left").withColumn("stat_month", F.lit(month))
         st.rows_out = replace_months(spark, rows, conf.database, PRODUCT_RECOMMENDATION, [month])
     with stage(log, f"recommender evaluation {month}") as st:
-        scores = evaluation(tags, u).cache()
+        scores = evaluation(tags, uplift).cache()
         measured = scores.collect()   # bounded: one row per method
         best = best_method(measured)
         out = scores.withColumn("best", F.col("method") == best).withColumn("stat_month", F.lit(month))

@@ -26,6 +26,12 @@ VECTOR_LENGTH = 2 + len(CF_PRODUCTS)
 R_DIGITS = 12          # r is compared at this precision, so equal r from different sums tie
 
 
+def top_products(scored: DataFrame, key: str, n: int) -> DataFrame:
+    """The `n` best-scored products of each `key`, with their rank (ties by product name)."""
+    best = Window.partitionBy(key).orderBy(F.col("score").desc(), "product")
+    return scored.withColumn("rank", F.row_number().over(best)).filter(F.col("rank") <= n)
+
+
 def cf_vectors(tags: DataFrame) -> DataFrame:
     """cust_id, vec (array<double>: age band, asset band, product flags), key (string), for
     customers with both bands (the asset band exists for wealth customers only)."""
@@ -79,7 +85,7 @@ def neighbour_vectors(vectors: DataFrame, k: int) -> DataFrame:
     by_id = Window.partitionBy("key").orderBy("cust_id")
     smallest = (vectors.withColumn("i", F.row_number().over(by_id)).filter(F.col("i") <= k)
                 .select(F.col("key").alias("nkey"), "cust_id"))
-    cut = levelled.filter(F.col("level_n") > F.col("room")).join(smallest, "nkey")
+    cut = levelled.filter(F.col("level_n") > F.col("room")).join(smallest, "nkey", how="inner")
     taken = (cut.withColumn("i", F.row_number().over(by_id)).filter(F.col("i") <= F.col("room"))
              .groupBy("key", "nkey", "r").agg(F.count(F.lit(1)).alias("taken")))
     return full.unionByName(taken)
@@ -99,14 +105,13 @@ def pearson_ucf(tags: DataFrame, k: int, min_score: float, top_n: int) -> DataFr
                                    F.sum("taken").alias("neighbours"))
     names = F.array(*[F.lit(p) for p in CF_PRODUCTS])
     own = F.split(F.col("key"), ",")
-    scored = (per_product.join(totals, "key")
+    scored = (per_product.join(totals, "key", how="inner")
               .select("key", F.element_at(names, F.col("i") + 1).alias("product"), (F.col("num") / F.col("den")).alias("score"),
                       "neighbours_holding", "neighbours", (F.col("den") / F.col("neighbours")).alias("mean_r"),
                       F.element_at(own, F.col("i") + 3).alias("own_flag"))
               .filter((F.col("own_flag") == "0") & (F.col("score") >= min_score)))
-    best = Window.partitionBy("key").orderBy(F.col("score").desc(), "product")
-    ranked = scored.withColumn("rank", F.row_number().over(best)).filter(F.col("rank") <= top_n)
-    return (vectors.select("cust_id", "key").join(ranked, "key")
+    ranked = top_products(scored, "key", top_n)
+    return (vectors.select("cust_id", "key").join(ranked, "key", how="inner")
             .select("cust_id", "product", "score", "rank", "neighbours_holding", "neighbours", "mean_r"))
 
 
@@ -128,7 +133,7 @@ def als_recommend(tags: DataFrame, rank: int, reg: float, alpha: float, iteratio
     vectors = cf_vectors(tags)
     users = _user_index(vectors)
     flags = F.posexplode(F.slice(F.col("vec"), 3, len(CF_PRODUCTS))).alias("item", "held")
-    cells = vectors.join(users, "cust_id").select("cust_id", F.col("user").cast("int").alias("user"), flags)
+    cells = vectors.join(users, "cust_id", how="inner").select("cust_id", F.col("user").cast("int").alias("user"), flags)
     # MLlib scales the regularisation by the held count, so a customer holding none of the
     # products, or a product nobody holds, has singular normal equations (the product's as
     # soon as the customers' factors are alike, as in a small province's first month). Both
@@ -137,10 +142,9 @@ def als_recommend(tags: DataFrame, rank: int, reg: float, alpha: float, iteratio
     held = cells.groupBy("item").agg(F.max("held").alias("any")).filter(F.col("any") > 0).select("item")
     model = ALS(implicitPrefs=True, rank=rank, regParam=reg, alpha=alpha, maxIter=iterations, seed=seed,
                 userCol="user", itemCol="item", ratingCol="held", coldStartStrategy="drop"
-                ).fit(cells.join(holders, "user").join(held, "item"))
+                ).fit(cells.join(holders, "user", how="inner").join(held, "item", how="inner"))
     unheld = cells.filter(F.col("held") == 0)
     names = F.array(*[F.lit(p) for p in CF_PRODUCTS])
     scored = model.transform(unheld).select("cust_id", F.element_at(names, F.col("item") + 1).alias("product"),
                                             F.col("prediction").cast("double").alias("score"))
-    best = Window.partitionBy("cust_id").orderBy(F.col("score").desc(), "product")
-    return scored.withColumn("rank", F.row_number().over(best)).filter(F.col("rank") <= top_n)
+    return top_products(scored, "cust_id", top_n)

@@ -22,17 +22,15 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lib.churn import CATEGORICAL, CONTINUOUS, VOLATILITY_LEVELS
+from lib.errors import NotTrainable
+from lib.retention.dataset import VOLATILITY_LEVELS
+from lib.tables import CHURN_CATEGORICAL, CHURN_CONTINUOUS
 
 DUMMIES = {f"volatility_{v.lower()}": v for v in VOLATILITY_LEVELS[1:]}   # column -> class; STABLE = baseline
-READABLE = {**CONTINUOUS, **{d: f"volatility class {v}" for d, v in DUMMIES.items()}}
+READABLE = {**CHURN_CONTINUOUS, **{d: f"volatility class {v}" for d, v in DUMMIES.items()}}
 DECILES = 10
 ROC_POINTS = 100
 TOL = 1e-6
-
-
-class NotTrainable(ValueError):
-    """The labelled month has no churned (or no retained) customers: no model can be fitted."""
 
 
 def with_dummies(df: DataFrame) -> DataFrame:
@@ -44,7 +42,7 @@ def with_dummies(df: DataFrame) -> DataFrame:
 def screening(labelled: DataFrame, max_corr: float) -> tuple[list[dict], list[str]]:
     """(screening rows, continuous features kept). One pass for all correlations; the
     per-category churn rates are small group-bys (bounded by the number of categories)."""
-    names = list(CONTINUOUS)
+    names = list(CHURN_CONTINUOUS)
     spread = labelled.agg(F.count(F.lit(1)).alias("n"), F.avg("label").alias("rate"),
                           *[F.stddev_pop(a).alias(a) for a in names]).first()
     if not spread["n"] or spread["rate"] in (0, 1):
@@ -65,7 +63,7 @@ def screening(labelled: DataFrame, max_corr: float) -> tuple[list[dict], list[st
         dropped[loser] = f"|r| = {r:.3f} with {winner}, which is closer to the label"
     rows = [{"predictor": a, "kind": "continuous", "category": None, "cust_cnt": spread["n"], "churn_rate": None,
              "pearson_r": with_label[a], "kept": a not in dropped, "reason": dropped.get(a)} for a in names]
-    for cat in CATEGORICAL:
+    for cat in CHURN_CATEGORICAL:
         for g in labelled.groupBy(cat).agg(F.count(F.lit(1)).alias("n"), F.avg("label").alias("rate")).collect():
             rows.append({"predictor": cat, "kind": "categorical", "category": g[cat], "cust_cnt": g.n,
                          "churn_rate": g.rate, "pearson_r": None, "kept": True, "reason": None})

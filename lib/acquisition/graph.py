@@ -18,6 +18,8 @@ from py4j.protocol import Py4JJavaError
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from lib.errors import GraphEngineError
+
 GRAPHFRAMES, DATAFRAME = "graphframes", "dataframe"
 GRAPHFRAME_CLASS = "org.graphframes.GraphFrame"
 
@@ -40,10 +42,6 @@ def dst(field: str) -> Column:
 
 def msg(field: str | None = None) -> Column:
     return F.col("MSG") if field is None else F.col("MSG")[field]
-
-
-class GraphEngineError(RuntimeError):
-    """The configured graph engine cannot run in this session."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ def build(vertices: DataFrame, edges: DataFrame, engine: str) -> Graph:
 
 
 def _graphframe(graph: Graph):
-    from graphframes import GraphFrame    # only where the engine is available
+    from graphframes import GraphFrame  # only where the engine is available
     return GraphFrame(graph.vertices, graph.edges)
 
 

@@ -9,8 +9,7 @@ import zipfile
 from pathlib import Path
 
 from lib.cli import conf_from_args, job_parser
-from lib.config import ConfigError
-from lib.jars import FrozenJarsError
+from lib.errors import ConfigError, FrozenJarsError
 from lib.provenance import code_version
 from lib.spark import session_settings
 
@@ -44,7 +43,7 @@ if __name__ == "__main__":
     cli = argparse.ArgumentParser()
     cli.add_argument("--master")
     cli.add_argument("--package", type=Path, required=True)
-    cli.add_argument("--serving", action="store_true", help="the Thrift Server's settings (lib/serving.py)")
+    cli.add_argument("--serving", action="store_true", help="the Thrift Server's settings (lib/deploy/serving.py)")
     ours, job_argv = cli.parse_known_args(sys.argv[1:])
     try:
         arguments = submit_args(job_argv, ours.master, ours.serving)

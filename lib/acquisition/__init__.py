@@ -1,0 +1,1 @@
+"""The acquisition stage: the counterparty graph and the prospects it shows."""

@@ -1,0 +1,1 @@
+"""Deploy tooling: spark-submit arguments, frozen jars, the Thrift Server's catalog."""

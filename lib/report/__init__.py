@@ -1,0 +1,1 @@
+"""The report stage: the month's HTML report and its charts."""

@@ -1,0 +1,1 @@
+"""The retention stage: churn labels and features, the churn model, scores and warnings."""

@@ -1,0 +1,1 @@
+"""The uplift stage: product recommendations (Pearson UCF, ALS) and their evaluation."""
