@@ -17,7 +17,7 @@ setup(
     ],
     extras_require={
         "test": ["pytest==8.4.2", "chispa==0.11.1", "deltalake==1.2.1", "networkx==3.5",
-                 "scikit-learn==1.7.2"],
+                 "scikit-learn==1.7.2", "ruff==0.17.6"],
         "bench": ["duckdb==1.4.1"],
     },
 )

@@ -394,6 +394,7 @@ COUNTERPARTY_EDGES = TableSpec("counterparty_edges", "The month's counterparty g
     _WINDOW_FIRST,
     ("stat_month", "string", STAT_MONTH_DOC),
 ))
+SOLO, MULTILATERAL = "SOLO", "MULTILATERAL"     # prospect_external.mode (the paper's 独来独往, 多边交往)
 PROSPECT_EXTERNAL = TableSpec("prospect_external", "Prospects at other banks found through wealth customers' "
                               "transfers (SPEC §4; the paper §5.3.1.1): SOLO, own accounts elsewhere, and "
                               "MULTILATERAL, people whose transfers with wealth customers reach min_amount", (

@@ -29,7 +29,7 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from jobs import aum, generate, ingest, report  # noqa: E402
 from lib.config import load_conf  # noqa: E402
-from lib.ingest.run import INGEST_ORDER  # noqa: E402
+from lib.ingest.split import INGEST_ORDER  # noqa: E402
 from lib.io import table_version  # noqa: E402
 from lib.report.run import report_dir  # noqa: E402
 from lib.spark import build_session  # noqa: E402

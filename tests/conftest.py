@@ -47,6 +47,21 @@ def spark(conf):
     session.stop()
 
 
+# The end-to-end tests: through the jobs, on a generated province (a session fixture below)
+# or a cluster; `pytest -m "not integration"` leaves them out for a quick loop.
+END_TO_END_FIXTURES = {"parquet_province", "tagged_province", "churn_province", "refreshed"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "integration: an end-to-end test through the jobs on a generated province")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if END_TO_END_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.integration)
+
+
 E2E_MONTHS = ("2019-01", "2019-02", "2019-03")
 
 

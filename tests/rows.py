@@ -6,7 +6,7 @@ import dataclasses
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StringType, StructField, StructType
 
-from lib.ingest.run import INGEST_ORDER
+from lib.ingest.split import INGEST_ORDER
 from lib.schemas import SOURCE_TABLES
 from lib.tables import DATA_QUALITY, LEDGER_CHAIN_STATE, quarantine_spec, silver_spec
 

@@ -15,6 +15,8 @@ from deltalake import DeltaTable
 from lib.months import add_months, month_range
 from tests.conftest import REFRESH_MONTH as MONTH
 
+pytestmark = pytest.mark.integration     # end to end: see tests/conftest.py
+
 WINDOW = month_range(add_months(MONTH, -8), MONTH)      # acquisition.window_months = 9
 
 

@@ -26,6 +26,8 @@ from tests.conftest import E2E_MONTHS, job_args
 from tests.rows import ingest_tables
 from tests.runs import Messages, at_once
 
+pytestmark = pytest.mark.integration     # end to end: see tests/conftest.py
+
 MONTHS = list(E2E_MONTHS[:2])
 
 

@@ -18,6 +18,8 @@ from tests.conftest import E2E_MONTHS as MONTHS
 from tests.conftest import job_args as args
 from tests.rows import hand_conf, hand_extract, ingest_tables
 
+pytestmark = pytest.mark.integration     # end to end: see tests/conftest.py
+
 
 def injected(spark, raw, months):
     """The generator's count of injected rows, dimension rows repeated for each month."""

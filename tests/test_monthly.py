@@ -20,6 +20,8 @@ from tests.conftest import job_args, report_folder
 from tests.conftest import refreshed_of_month as of_month
 from tests.privacy import personal_values, tables_with_personal_data
 
+pytestmark = pytest.mark.integration     # end to end: see tests/conftest.py
+
 GOLD = ("customer_month_aum", "tier_migration", "customer_tags", "tag_coverage", "product_recommendation",
         "recommender_eval", "churn_features", "churn_scores", "churn_model_metrics", "data_quality",
         "counterparty_edges", "prospect_external", "prospect_internal", "prospect_critical", "acquisition_summary")

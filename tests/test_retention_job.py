@@ -19,6 +19,8 @@ from lib.retention import churn_model
 from lib.tiers import TIER_ORDER
 from tests.conftest import job_args
 
+pytestmark = pytest.mark.integration     # end to end: see tests/conftest.py
+
 MONTH, REF, PREV = "2019-10", "2019-07", "2019-06"
 
 

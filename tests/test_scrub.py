@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import functions as F
 
 from lib import monthly
@@ -38,7 +39,7 @@ def test_every_log_record_goes_out_scrubbed_traceback_included(caplog):
 
 
 def test_a_jvm_error_is_named_by_the_jvm_exception_not_the_py4j_wrapper(spark):
-    with pytest.raises(Exception) as err:
+    with pytest.raises(CapturedException) as err:
         spark._jvm.java.lang.Long.parseLong("12x")
     assert one_line(err.value) == 'NumberFormatException: For input string: "12x"'
     assert one_line(ValueError("first\nsecond")) == "ValueError: first"

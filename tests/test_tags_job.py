@@ -11,6 +11,8 @@ from jobs import tags as tags_job
 from lib.tags import segments
 from tests.conftest import E2E_MONTHS, job_args
 
+pytestmark = pytest.mark.integration     # end to end: see tests/conftest.py
+
 
 @pytest.fixture(scope="module")
 def tagged(spark, tagged_province):

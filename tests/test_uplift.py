@@ -160,6 +160,7 @@ def test_best_method_takes_hit_rate_at_3_then_at_1_then_the_name():
     assert best_method([row("ALS", None, None), row("POPULARITY", 0.1, 0.0)]) == "POPULARITY"
 
 
+@pytest.mark.integration
 def test_evaluation_on_the_generators_planted_affinities(spark, conf):
     # the generator's wealth customers and holdings, without the ledger: ~2,700 customers
     p = GenParams(customers=100_000, seed=3)

@@ -7,7 +7,7 @@ from pyspark.sql import functions as F
 
 from lib.config import Quality
 from lib.errors import QualityError, SourceError
-from lib.ingest.run import check_limits, quality_counts, quarantine_rows, silver_rows, validate_months
+from lib.ingest.split import check_limits, quality_counts, quarantine_rows, silver_rows, validate_months
 from lib.ingest.validation import chain_states
 from tests.rows import raw_rows
 
@@ -31,7 +31,7 @@ def dims(spark, **extra):
 
 
 def counts_of(spark, frames, table, month="2019-01", prior=None):
-    validated = validate_months(frames.__getitem__, [month], QUALITY, prior)
+    validated = validate_months(frames, [month], QUALITY, prior)
     counts = quality_counts(validated).filter(F.col("table_name") == table).filter("rows_bad > 0")
     return validated, counts
 
@@ -101,7 +101,7 @@ def test_one_pass_over_two_months_checks_each_month_as_month_by_month_runs_would
               led("T4", 4, "2019-02-05", "D", "10.00", "50.00"),   # clean: 60-10, the record delivered before
               led("T2", 5, "2019-02-07", "D", "10.00", "40.00")]   # clean: a TXN_ID is unique within its month
     months = ["2019-01", "2019-02"]
-    validated = validate_months(dims(spark, JNL_ACC_CHG=ledger).__getitem__, months, QUALITY, None)
+    validated = validate_months(dims(spark, JNL_ACC_CHG=ledger), months, QUALITY, None)
     counts = quality_counts(validated)
     assert_df_equality(counts.filter((F.col("table_name") == "JNL_ACC_CHG") & (F.col("rows_bad") > 0)),
                        expected(spark, "JNL_ACC_CHG", 3, {"balance_break": 1}, month="2019-02"), ignore_nullable=True)
@@ -173,7 +173,7 @@ def test_dimension_rules(spark):
                               {"PROD_TYPE": "WEALTH_PRODUCT", "CUST_ID": "0000000008"},  # unknown_customer
                               {}],                                             # duplicate_key
     )
-    validated = validate_months(frames.__getitem__, ["2019-01"], QUALITY, None)
+    validated = validate_months(frames, ["2019-01"], QUALITY, None)
     counts = quality_counts(validated).filter("rows_bad > 0")
     want = (expected(spark, "ORG_DIM", 2, {"duplicate_key": 1})
             .unionByName(expected(spark, "T01_INDPTY_ID", 10, {"null_key": 1, "bad_value": 1, "duplicate_key": 1},
@@ -202,7 +202,7 @@ def test_rows_in_equals_clean_plus_quarantined_and_quarantine_is_masked(spark):
     frames = dims(spark, T01_INDPTY_ID=[
         {"CUST_ID": "0000000003", "GENDER": "X", "CUST_NAME": "顾小明", "ID_NO": "410425199001010567"},
         {"CUST_ID": "0000000004", "BIRTH_DT": "1985/03/07", "ID_NO": "410425198503070012"}])
-    v = validate_months(frames.__getitem__, ["2019-01"], QUALITY, None)["T01_INDPTY_ID"]
+    v = validate_months(frames, ["2019-01"], QUALITY, None)["T01_INDPTY_ID"]
     assert v.flagged.count() == v.clean.count() == 4 and v.bad.count() == 2   # both kept, an attribute nulled
     rows = {r.cust_id: r for r in quarantine_rows(v).collect()}
     assert (rows["0000000003"].rule, rows["0000000003"].action, rows["0000000003"].cust_name,
@@ -224,7 +224,7 @@ def test_schema_drift_fails_naming_the_column(spark, change, message):
     frames = dims(spark)
     frames["ORG_DIM"] = change(frames["ORG_DIM"])
     with pytest.raises(SourceError, match=message):
-        validate_months(frames.__getitem__, ["2019-01"], QUALITY, None)
+        validate_months(frames, ["2019-01"], QUALITY, None)
 
 
 def test_typed_extract_may_deliver_a_narrower_integer(spark):
@@ -237,7 +237,7 @@ def test_typed_extract_may_deliver_a_narrower_integer(spark):
 def test_an_undated_row_does_not_block_the_month_at_the_default_limit(spark):
     ledger = [led(f"T{i}", i, "2019-01-02", "C", "0.00", "0.00") for i in range(1, 26)]
     ledger.append({**led("T99", 99, "2019-01-02", "C", "0.00", "0.00"), "TXN_DT": None, "TXN_TS": None})
-    validated = validate_months(dims(spark, JNL_ACC_CHG=ledger).__getitem__, ["2019-01"], QUALITY, None)
+    validated = validate_months(dims(spark, JNL_ACC_CHG=ledger), ["2019-01"], QUALITY, None)
     rows = [r.asDict() for r in quality_counts(validated).collect()]
     assert [(r["stat_month"], r["rows_in"], r["rows_bad"]) for r in rows
             if r["table_name"] == "JNL_ACC_CHG" and r["rule"] == "undated"] == [("2019-01", 26, 1)]
@@ -261,10 +261,10 @@ def test_bad_share_over_limit_names_table_and_rule():
 def test_a_column_shifted_row_shows_only_masked_or_non_personal_values(spark):
     frames = dims(spark, T01_INDPTY_ID=[{"CUST_ID": "0000000008", "GENDER": "410425199001010567",
                                          "OCCUPATION": "顾小明", "OPEN_DT": "河南省郑州市", "OPEN_ORG_ID": "6217000012345678"}])
-    v = validate_months(frames.__getitem__, ["2019-01"], QUALITY, None)["T01_INDPTY_ID"]
+    v = validate_months(frames, ["2019-01"], QUALITY, None)["T01_INDPTY_ID"]
     row = quarantine_rows(v).filter(F.col("cust_id") == "0000000008").first()
     assert (row.rule, row.action, row.gender, row.occupation, row.open_dt, row.open_org_id) == (
         "bad_gender", "NULLED", "410425********0567", "顾某", "河某", "****5678")
-    clean = quarantine_rows(validate_months(dims(spark, T01_INDPTY_ID=[{"CUST_ID": "0000000009", "GENDER": "X"}])
-                                            .__getitem__, ["2019-01"], QUALITY, None)["T01_INDPTY_ID"]).first()
+    clean = quarantine_rows(validate_months(dims(spark, T01_INDPTY_ID=[{"CUST_ID": "0000000009", "GENDER": "X"}]),
+                                            ["2019-01"], QUALITY, None)["T01_INDPTY_ID"]).first()
     assert (clean.cust_id, clean.gender, clean.open_dt, clean.open_org_id) == ("0000000009", "X", "2010-01-01", "O1")

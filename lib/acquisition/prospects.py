@@ -20,10 +20,10 @@ from pyspark.sql import functions as F
 from lib.acquisition import graph
 from lib.privacy import mask_account, mask_name, pseudonym
 from lib.schemas import MONEY, POSTAL_BANK_CODE
+from lib.tables import MULTILATERAL, SOLO
 
 TRANSFER_CODES = ("TRANSFER_IN", "TRANSFER_OUT")
 OWN_ACCOUNT, EXTERNAL, POSTAL = "OWN_ACCOUNT", "EXTERNAL", "POSTAL"
-SOLO, MULTILATERAL = "SOLO", "MULTILATERAL"
 # why a transfer record is in no link (it is still counted, under its reason)
 UNLINKED = ("NO_COUNTERPARTY", "POSTAL_WITHOUT_CUSTOMER", "OWN_POSTAL_ACCOUNT")
 # Vertex ids: a customer "C:<cust_id>", an account at another bank "X:<bank>:<pseudonym>".
@@ -155,12 +155,12 @@ def linked_edges(edges: DataFrame, vertices: DataFrame, found: dict[str, DataFra
     own = names.select("cust_id", F.array(F.struct("cust_id", "masked_name")).alias("own_link"))
     wealth_vertex = vertices.select(F.col("id").alias("dst"), F.col("is_wealth").alias("cpty_is_wealth"))
     component = found["components"].select(F.col("id").alias("src_vertex"), "component_id", "component_size")
-    return (edges.withColumn("src_vertex", customer_vertex(F.col("cust_id")))
-            .join(component, "src_vertex", how="inner")
-            .join(found["counterparties"], "dst", how="inner")
-            .join(cpty, "dst", how="inner")
-            .join(wealth_vertex, "dst", how="inner")
-            .join(evidence, "dst", how="left")
+    with_component = (edges.withColumn("src_vertex", customer_vertex(F.col("cust_id")))
+                      .join(component, "src_vertex", how="inner"))
+    with_counterparty = (with_component.join(found["counterparties"], "dst", how="inner")
+                         .join(cpty, "dst", how="inner")
+                         .join(wealth_vertex, "dst", how="inner"))
+    return (with_counterparty.join(evidence, "dst", how="left")
             .join(own, "cust_id", how="left")
             .withColumn("linked_wealth", F.coalesce("linked_wealth", "own_link"))
             .drop("src_vertex", "own_link"))

@@ -16,7 +16,7 @@ from lib.logs import stage
 from lib.months import add_months, month_range
 from lib.tables import (
     ACQUISITION_SUMMARY, COUNTERPARTY_EDGES, CUSTOMER_MONTH_AUM, CUSTOMER_TAGS, PROSPECT_CRITICAL,
-    PROSPECT_EXTERNAL, PROSPECT_INTERNAL,
+    PROSPECT_EXTERNAL, PROSPECT_INTERNAL, SOLO,
 )
 
 # The paper's figures (Henan, wealth customers' transfers of April-December 2019), shown
@@ -49,7 +49,7 @@ def _graph_results(g: graph.Graph, evidence_links: int) -> dict[str, DataFrame]:
 def _counts(links: DataFrame, linked: DataFrame, external: DataFrame, internal: DataFrame, found: dict,
             wealth: DataFrame) -> dict[str, int]:
     """The summary's counts: one small aggregate per materialised result."""
-    postal, solo = F.col("kind") == A.POSTAL, F.col("mode") == A.SOLO
+    postal, solo = F.col("kind") == A.POSTAL, F.col("mode") == SOLO
     distinct = lambda column, where=F.lit(True): F.count_distinct(F.when(where, F.col(column)))  # noqa: E731
     transfers = lambda where: F.coalesce(F.sum(F.when(where, F.col("txn_cnt"))), F.lit(0))  # noqa: E731
     queries = [

@@ -36,10 +36,10 @@ def customer_month_aum(ledger: DataFrame, prior_close: DataFrame, t98: DataFrame
     values = trend.window_values(
         history.select("cust_id", "stat_month", "aum_month_avg").unionByName(
             month_rows.select("cust_id", "stat_month", "aum_month_avg")), months, max(3, volatility.window_months))
-    result = (month_rows.join(values, ["cust_id", "stat_month"], how="left")
-              .withColumn("aum_3m", trend.aum_3m(first_data_month))
-              .withColumn("tier", tiers.tier(bounds))
-              .withColumn("is_wealth", F.col("tier") != "NONE")
+    with_tier = (month_rows.join(values, ["cust_id", "stat_month"], how="left")
+                 .withColumn("aum_3m", trend.aum_3m(first_data_month))
+                 .withColumn("tier", tiers.tier(bounds)))
+    result = (with_tier.withColumn("is_wealth", F.col("tier") != "NONE")
               .transform(trend.with_volatility_class, first_data_month, volatility)
               .drop("vals"))
     return result, balances.account_close(changes, first)

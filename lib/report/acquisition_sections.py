@@ -8,9 +8,9 @@ import pandas as pd
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from lib.acquisition.prospects import MULTILATERAL, SOLO
 from lib.report import markup, plots
 from lib.report.markup import count, money, ratio
+from lib.tables import MULTILATERAL, SOLO
 
 EGO_LINKS = 12              # counterparties drawn around the customer (the strongest)
 FIGURE4_PROSPECTS = 5       # internal prospects drawn, each with its strongest links
