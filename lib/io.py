@@ -238,7 +238,7 @@ def months_in(spark: SparkSession, table: str) -> set[str]:
 
 def month_or_none(spark: SparkSession, table: str, month: str) -> DataFrame | None:
     """The table's rows of `month`, or None when the table or the month is not there."""
-    return spark.table(table).filter(F.col("stat_month") == month) if month in months_in(spark, table) else None
+    return read_months(spark, table, [month]) if month in months_in(spark, table) else None
 
 
 def require_months(spark: SparkSession, table: str, months: list[str], job: str) -> None:
@@ -261,4 +261,14 @@ def read_gold(spark: SparkSession, conf: Config, name: str, months: list[str], j
 
 def _read_months(spark: SparkSession, table: str, months: list[str], job: str) -> DataFrame:
     require_months(spark, table, months, job)
+    return read_months(spark, table, months)
+
+
+def read_months(spark: SparkSession, table: str, months: list[str]) -> DataFrame:
+    """A table's rows of `months` (those it has)."""
     return spark.table(table).filter(F.col("stat_month").isin(months))
+
+
+def read_other_months(spark: SparkSession, table: str, months: list[str]) -> DataFrame:
+    """A table's rows of every month but `months`."""
+    return spark.table(table).filter(~F.col("stat_month").isin(months))

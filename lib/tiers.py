@@ -35,7 +35,8 @@ def migration_pairs(tiers: DataFrame, targets: list[str], available: set[str]) -
         return spark.createDataFrame([], "stat_month string, from_month string, cust_id string, "
                                          "from_tier string, to_tier string")
     pair_df = F.broadcast(spark.createDataFrame(pairs, "stat_month string, from_month string"))
-    to = tiers.select("cust_id", F.col("stat_month"), F.col("tier").alias("to_tier")).join(pair_df, "stat_month", how="inner")
+    to = (tiers.select("cust_id", F.col("stat_month"), F.col("tier").alias("to_tier"))
+          .join(pair_df, "stat_month", how="inner"))
     frm = tiers.select("cust_id", F.col("stat_month").alias("from_month"), F.col("tier").alias("from_tier")
                        ).join(pair_df, "from_month", how="inner")
     joined = to.join(frm, ["cust_id", "stat_month", "from_month"], how="full")

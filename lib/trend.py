@@ -52,7 +52,8 @@ def with_volatility_class(df: DataFrame, first_data_month: str, volatility: Vola
     `window_months` months of the data window (null with fewer than `min_months`):
     cv = population std / mean, slope = OLS slope on t = 0..n-1 divided by the mean, R² of
     that fit. The sums are built as columns first, so each term is computed once."""
-    with_n = df.withColumn("_n", F.least(F.lit(volatility.window_months), months_known(first_data_month)).cast("double"))
+    known = months_known(first_data_month)
+    with_n = df.withColumn("_n", F.least(F.lit(volatility.window_months), known).cast("double"))
     n = F.col("_n")
     ys = [F.when(F.lit(k) < n, _value(k).cast("double")).otherwise(0.0) for k in range(volatility.window_months)]
     ts = [F.when(F.lit(k) < n, n - 1 - k).otherwise(0.0) for k in range(volatility.window_months)]

@@ -31,7 +31,8 @@ def test_month_end():
 def test_lifecycle_and_age_band_at_the_boundaries(spark, birth, age, stage, band):
     df = spark.createDataFrame([(date.fromisoformat(birth),)], "birth date").select(
         profile.age_at(END, F.col("birth")).alias("age"))
-    row = df.select("age", profile.lifecycle(F.col("age")).alias("s"), profile.age_band(F.col("age")).alias("b")).first()
+    row = df.select("age", profile.lifecycle(F.col("age")).alias("s"),
+                    profile.age_band(F.col("age")).alias("b")).first()
     assert (row.age, row.s, row.b) == (age, stage, band)
 
 

@@ -14,7 +14,7 @@ from lib import tiers
 from lib.aum.month_aum import customer_month_aum
 from lib.config import Config
 from lib.errors import MissingInputError
-from lib.io import commit_note, months_in, read_silver, replace_months
+from lib.io import commit_note, months_in, read_months, read_silver, replace_months
 from lib.logs import stage
 from lib.months import add_months, month_range
 from lib.schemas import MONEY_SQL
@@ -39,7 +39,7 @@ def prior_close(spark: SparkSession, conf: Config, first: str) -> DataFrame:
             f"aum for {first} starts from the closing balances of {before}, which {table} does not have: run aum "
             f"for {before} first, or if {first} is the ledger's first month say so (--ledger-start {first})")
     check_written_together(spark, conf, before)
-    return spark.table(table).filter(F.col("stat_month") == before)
+    return read_months(spark, table, [before])
 
 
 def check_written_together(spark: SparkSession, conf: Config, month: str) -> None:
@@ -79,7 +79,7 @@ def run_aum(spark: SparkSession, conf: Config, first: str, last: str, log, casca
         last, later = later[-1], []
     months = month_range(first, last)
     before = [m for m in month_range(add_months(first, -HISTORY_MONTHS), add_months(first, -1)) if m in done]
-    history = (spark.table(gold).filter(F.col("stat_month").isin(before)) if before else
+    history = (read_months(spark, gold, before) if before else
                spark.createDataFrame([], f"cust_id string, stat_month string, aum_month_avg {MONEY_SQL}, tier string"))
     first_data_month = min(done | set(months))
     with stage(log, f"aum {first}..{last}") as st, commit_note(spark, f"aum {uuid.uuid4()} {first}..{last}"):
@@ -92,7 +92,7 @@ def run_aum(spark: SparkSession, conf: Config, first: str, last: str, log, casca
         st.rows_out = replace_months(spark, result, conf.database, CUSTOMER_MONTH_AUM, months)
         replace_months(spark, close, conf.silver_database, ACCOUNT_MONTH_BALANCE, months)
     with stage(log, f"tier migration {first}..{last}"):
-        tiered = spark.table(gold).filter(F.col("stat_month").isin(before + months)).select("cust_id", "stat_month", "tier")
+        tiered = read_months(spark, gold, before + months).select("cust_id", "stat_month", "tier")
         pairs = tiers.migration_pairs(tiered, months, set(before) | set(months)).persist(StorageLevel.MEMORY_AND_DISK)
         replace_months(spark, tiers.migration_matrix(pairs), conf.database, TIER_MIGRATION, months)
         replace_months(spark, tiers.migration_summary(pairs), conf.database, TIER_MIGRATION_SUMMARY, months)

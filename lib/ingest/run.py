@@ -13,7 +13,7 @@ from lib.ingest.split import (
     INGEST_ORDER, Validated, check_limits, check_volumes, month_volumes, quality_counts, quarantine_rows,
     silver_rows, validate_months,
 )
-from lib.io import month_or_none, read_raw, replace_months, rows_frame
+from lib.io import month_or_none, read_months, read_other_months, read_raw, replace_months, rows_frame
 from lib.logs import stage
 from lib.months import add_months, month_range
 from lib.tables import DATA_QUALITY, FINGERPRINT, LEDGER_CHAIN_STATE, quarantine_spec, silver_spec
@@ -67,7 +67,7 @@ def previous_volumes(spark: SparkSession, conf: Config, month: str) -> dict[str,
     name, previous = conf.table(DATA_QUALITY.name), add_months(month, -1)
     if not spark.catalog.tableExists(name):
         return None
-    rows = spark.table(name).filter(F.col("stat_month") == previous).collect()   # bounded: tables x rules
+    rows = read_months(spark, name, [previous]).collect()   # bounded: tables x rules
     return month_volumes([r.asDict() for r in rows], previous) if rows else None
 
 
@@ -78,7 +78,7 @@ def filed_undated(spark: SparkSession, conf: Config, table: str, months: list[st
     name = conf.table(quarantine_spec(table).name)
     if not spark.catalog.tableExists(name):
         return None
-    return (spark.table(name).filter((F.col("rule") == "undated") & ~F.col("stat_month").isin(*months))
+    return (read_other_months(spark, name, months).filter(F.col("rule") == "undated")
             .select(FINGERPRINT).localCheckpoint())
 
 

@@ -8,8 +8,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib.config import Config, absolute
-from lib.io import month_or_none, months_in, require_months, write_bytes, write_text
+from lib.io import month_or_none, months_in, read_months, require_months, write_bytes, write_text
 from lib.logs import stage
+from lib.months import add_months, month_range
 from lib.provenance import code_version, conf_hash
 from lib.report import acquisition_sections, figures, markup, plots
 from lib.report.markup import count, money, ratio, share
@@ -29,7 +30,7 @@ def report_dir(conf: Config, month: str) -> str:
 
 
 def _rows(spark: SparkSession, conf: Config, name: str, month: str) -> DataFrame:
-    return spark.table(conf.table(name)).filter(F.col("stat_month") == month)
+    return read_months(spark, conf.table(name), [month])
 
 
 def _of_month(spark: SparkSession, conf: Config, name: str, month: str) -> DataFrame | None:
@@ -56,8 +57,9 @@ def _tiers(spark, conf, month) -> tuple[str, dict[str, bytes]]:
 def _migration(spark, conf, month) -> tuple[str, dict[str, bytes]]:
     if month not in months_in(spark, conf.table(TIER_MIGRATION_SUMMARY.name)):
         return markup.missing(f"no tier migration for {month} (the first month of the data)"), {}
-    history = _pandas(figures.migration_history(spark.table(conf.table(TIER_MIGRATION_SUMMARY.name)), month,
-                                                MIGRATION_MONTHS))
+    summary = read_months(spark, conf.table(TIER_MIGRATION_SUMMARY.name),
+                          month_range(add_months(month, 1 - MIGRATION_MONTHS), month))
+    history = _pandas(figures.migration_history(summary, month, MIGRATION_MONTHS))
     chart = plots.migration_chart(history)
     return (markup.figure(chart, "Upgrade and downgrade ratios of the stock wealth customers: "
                           "month over month, and year over year for this month")
@@ -86,7 +88,8 @@ def _churn(spark, conf, month) -> tuple[str, dict[str, bytes], DataFrame | None]
     metrics = _of_month(spark, conf, CHURN_MODEL_METRICS.name, month)
     if metrics is None:
         return markup.missing(
-            f"no churn model for {month}: the retention stage needs customer_month_aum for {conf.retention.horizon + 1} "
+            f"no churn model for {month}: the retention stage needs customer_month_aum for "
+            f"{conf.retention.horizon + 1} "
             "months before the month and churners in its reference month (see run_manifest)"), {}, None
     metrics = _pandas(metrics.drop("stat_month").orderBy("eval_set"))
     # written by the same stage as the metrics: present when they are

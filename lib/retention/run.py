@@ -13,7 +13,10 @@ from pyspark.sql import functions as F
 
 from lib.config import Config
 from lib.contacts import contacts
-from lib.io import month_or_none, months_in, read_silver, replace_months, require_months, rows_frame, write_text
+from lib.io import (
+    month_or_none, months_in, read_gold, read_months, read_silver, replace_months, require_months, rows_frame,
+    write_text,
+)
 from lib.logs import stage
 from lib.months import add_months, month_range
 from lib.retention import churn_model, dataset
@@ -35,7 +38,7 @@ def ensure_activity(spark: SparkSession, conf: Config, months: list[str], month:
         ledger = read_silver(spark, conf, "jnl_acc_chg", todo)
         st.rows_out = replace_months(spark, dataset.activity_month(ledger, conf.retention.large_outflow),
                                      conf.database, CUSTOMER_MONTH_ACTIVITY, todo)
-    return spark.table(table).filter(F.col("stat_month").isin(months))
+    return read_months(spark, table, months)
 
 
 def _scored(model, rows: DataFrame) -> DataFrame:
@@ -51,15 +54,15 @@ def run_retention(spark: SparkSession, conf: Config, month: str, log) -> None:
     ref, prev = add_months(month, -retention.horizon), add_months(month, -retention.horizon - 1)
     with stage(log, f"churn features {prev}, {ref}, {month}") as st:
         first = add_months(prev, -(retention.feature_months - 1))
-        aum_table, tags_table = conf.table(CUSTOMER_MONTH_AUM.name), conf.table(CUSTOMER_TAGS.name)
+        aum_table = conf.table(CUSTOMER_MONTH_AUM.name)
         require_months(spark, aum_table, month_range(prev, month), "aum")
-        require_months(spark, tags_table, [prev, ref, month], "tags")
-        aum = spark.table(aum_table).filter(F.col("stat_month").between(first, month))
-        tags = spark.table(tags_table).filter(F.col("stat_month").isin(prev, ref, month))
+        aum = read_months(spark, aum_table, month_range(first, month))     # the feature months the data has
+        tags = read_gold(spark, conf, CUSTOMER_TAGS.name, [prev, ref, month], "tags")
         activity = ensure_activity(spark, conf, month_range(first, month), month, log)
-        rows = dataset.modelling_rows(aum, tags, activity, month, retention, conf.tiers).withColumn("stat_month", F.lit(month))
+        rows = dataset.modelling_rows(aum, tags, activity, month, retention, conf.tiers).withColumn(
+            "stat_month", F.lit(month))
         st.rows_out = replace_months(spark, rows, conf.database, CHURN_FEATURES, [month])
-    written = spark.table(conf.table(CHURN_FEATURES.name)).filter(F.col("stat_month") == month)
+    written = read_months(spark, conf.table(CHURN_FEATURES.name), [month])
     role = lambda *names: written.filter(F.col("role").isin(*names))  # noqa: E731
     with stage(log, f"screening {ref}"):
         screen, kept = churn_model.screening(role("TRAIN"), retention.max_corr)
@@ -69,11 +72,12 @@ def run_retention(spark: SparkSession, conf: Config, month: str, log) -> None:
     with stage(log, f"train on {ref}, test hold-out and out of time"):
         model = churn_model.fit(churn_model.with_dummies(role("TRAIN")), inputs, retention.reg, retention.max_iter)
         holdout = churn_model.measures(_scored(model, role("TEST")), retention.threshold)
-        oot_model = churn_model.fit(churn_model.with_dummies(role("OOT_TRAIN")), inputs, retention.reg, retention.max_iter)
+        oot_model = churn_model.fit(churn_model.with_dummies(role("OOT_TRAIN")), inputs, retention.reg,
+                                    retention.max_iter)
         oot = churn_model.measures(_scored(oot_model, role("TRAIN", "TEST")), retention.threshold)
     with stage(log, f"score {month}") as st:
         scored = _scored(model, role("SCORE"))
-        now = spark.table(conf.table(CUSTOMER_MONTH_AUM.name)).filter(F.col("stat_month") == month)
+        now = read_months(spark, conf.table(CUSTOMER_MONTH_AUM.name), [month])
         people = contacts(read_silver(spark, conf, "t01_indpty_id", [month]),
                           read_silver(spark, conf, "org_dim", [month]))
         scores = (scored.select("cust_id", F.col("prob").alias("churn_prob"),
@@ -84,7 +88,7 @@ def run_retention(spark: SparkSession, conf: Config, month: str, log) -> None:
         st.rows_out = replace_months(spark, scores, conf.database, CHURN_SCORES, [month])
     with stage(log, f"model measures {month}"):
         before_scores, before_rows = _previous(spark, conf, CHURN_SCORES, month), _previous(spark, conf, CHURN_FEATURES, month)
-        this_scores = spark.table(conf.table(CHURN_SCORES.name)).filter(F.col("stat_month") == month)
+        this_scores = read_months(spark, conf.table(CHURN_SCORES.name), [month])
         score_psi = (churn_model.psis(this_scores, before_scores, ["churn_prob"])["churn_prob"]
                      if before_scores is not None else None)
         coefs = churn_model.coefficients(model, inputs)

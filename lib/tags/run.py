@@ -7,9 +7,9 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from lib.config import Config
-from lib.io import month_or_none, read_silver, replace_months, require_months
+from lib.io import month_or_none, read_months, read_silver, replace_months, require_months
 from lib.logs import stage
-from lib.months import add_months
+from lib.months import add_months, month_range
 from lib.tables import CUSTOMER_MONTH_AUM, CUSTOMER_TAGS, TAG_COVERAGE, TAG_DICTIONARY
 from lib.tags.month_tags import DICTIONARY, coverage, customer_tags
 
@@ -18,7 +18,7 @@ def run_tags(spark: SparkSession, conf: Config, month: str, log) -> None:
     with stage(log, f"tags {month}") as st:
         gold = conf.table(CUSTOMER_MONTH_AUM.name)
         require_months(spark, gold, [month], "aum")
-        history = spark.table(gold).filter(F.col("stat_month").between(add_months(month, -11), month))
+        history = read_months(spark, gold, month_range(add_months(month, -11), month))
         silver = {name: read_silver(spark, conf, name, [month]) for name in
                   ("t01_indpty_id", "tcs_indpty_agmt_relation_h", "t03_agreement", "t98_indpty_prod_stat")}
         rows, models = customer_tags(history, silver["t01_indpty_id"], silver["tcs_indpty_agmt_relation_h"],
@@ -28,7 +28,7 @@ def run_tags(spark: SparkSession, conf: Config, month: str, log) -> None:
             model.write().overwrite().save(f"{conf.model_dir('tags', month)}/{name}")
     with stage(log, f"tag dictionary and coverage {month}"):
         table = conf.table(CUSTOMER_TAGS.name)
-        written = spark.table(table).filter(F.col("stat_month") == month)
+        written = read_months(spark, table, [month])
         prior = month_or_none(spark, table, add_months(month, -1))
         dictionary = spark.createDataFrame([(*row, month) for row in DICTIONARY],
                                            "tag string, value string, definition string, source_columns string, "

@@ -133,7 +133,8 @@ def als_recommend(tags: DataFrame, rank: int, reg: float, alpha: float, iteratio
     vectors = cf_vectors(tags)
     users = _user_index(vectors)
     flags = F.posexplode(F.slice(F.col("vec"), 3, len(CF_PRODUCTS))).alias("item", "held")
-    cells = vectors.join(users, "cust_id", how="inner").select("cust_id", F.col("user").cast("int").alias("user"), flags)
+    cells = (vectors.join(users, "cust_id", how="inner")
+             .select("cust_id", F.col("user").cast("int").alias("user"), flags))
     # MLlib scales the regularisation by the held count, so a customer holding none of the
     # products, or a product nobody holds, has singular normal equations (the product's as
     # soon as the customers' factors are alike, as in a small province's first month). Both

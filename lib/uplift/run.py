@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from lib.config import Config, UpliftConf
 from lib.contacts import contacts
-from lib.io import read_silver, replace_months, require_months
+from lib.io import read_gold, read_silver, replace_months
 from lib.logs import stage
 from lib.tables import CUSTOMER_TAGS, PRODUCT_RECOMMENDATION, RECOMMENDER_EVAL
 from lib.uplift import offline_eval, recommenders
@@ -19,16 +19,15 @@ EVAL_TOP_N = max(offline_eval.AT)
 
 
 def wealth_tags(spark: SparkSession, conf: Config, month: str) -> DataFrame:
-    table = conf.table(CUSTOMER_TAGS.name)
-    require_months(spark, table, [month], "tags")
-    return spark.table(table).filter((F.col("stat_month") == month) & (F.col("tier") != "NONE"))
+    return read_gold(spark, conf, CUSTOMER_TAGS.name, [month], "tags").filter(F.col("tier") != "NONE")
 
 
 def recommendations(tags: DataFrame, uplift: UpliftConf, top_n: int) -> dict[str, DataFrame]:
     """Each method's cust_id, product, score, rank (+ the UCF explanation columns)."""
     return {
         "PEARSON_UCF": recommenders.pearson_ucf(tags, uplift.k, uplift.min_score, top_n),
-        "ALS": recommenders.als_recommend(tags, uplift.als_rank, uplift.als_reg, uplift.als_alpha, uplift.als_iterations, uplift.seed, top_n),
+        "ALS": recommenders.als_recommend(tags, uplift.als_rank, uplift.als_reg, uplift.als_alpha,
+                                          uplift.als_iterations, uplift.seed, top_n),
     }
 
 
