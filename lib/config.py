@@ -42,6 +42,13 @@ def _require(ok: bool, key: str, why: str) -> None:
         raise _BadValue(f"bad value for '{key}': {why}")
 
 
+def _require_each(section: Any, name: str, keys: tuple[str, ...], ok, why: str) -> None:
+    """_require(ok(value)) for each of the section's `keys`: "<value> <why>" when not."""
+    for key in keys:
+        value = getattr(section, key)
+        _require(ok(value), f"{name}.{key}", f"{value!r} {why}")
+
+
 def _coordinate(value: Any) -> bool:
     return isinstance(value, str) and value.count(":") == 2
 
@@ -95,9 +102,8 @@ class Quality:
     min_volume_share: float = 0.5
 
     def __post_init__(self) -> None:
-        for key in ("max_bad_share", "min_volume_share"):
-            share = getattr(self, key)
-            _require(_number(share) and 0 <= share <= 1, f"quality.{key}", f"{share!r} is not a share between 0 and 1")
+        _require_each(self, "quality", ("max_bad_share", "min_volume_share"), lambda v: _number(v) and 0 <= v <= 1,
+                      "is not a share between 0 and 1")
         _require(_number(self.max_amount) and self.max_amount > 0, "quality.max_amount",
                  f"{self.max_amount!r} is not a positive amount")
 
@@ -126,9 +132,8 @@ class Volatility:
         _require(_whole(self.window_months) and _whole(self.min_months) and 2 <= self.min_months <= self.window_months
                  <= 24, "volatility",
                  f"need 2 <= min_months <= window_months <= 24, got {self.min_months}, {self.window_months}")
-        for key in ("stable_cv", "trend_slope", "trend_r2"):
-            value = getattr(self, key)
-            _require(_number(value) and value >= 0, f"volatility.{key}", f"{value!r} is not a non-negative number")
+        _require_each(self, "volatility", ("stable_cv", "trend_slope", "trend_r2"), lambda v: _number(v) and v >= 0,
+                      "is not a non-negative number")
 
 
 @dataclass(frozen=True)
@@ -154,17 +159,14 @@ class UpliftConf:
     eval_share: float = 0.2
 
     def __post_init__(self) -> None:
-        for key in ("k", "top_n", "als_rank", "als_iterations", "seed"):
-            value = getattr(self, key)
-            _require(_whole(value) and value >= 1, f"uplift.{key}", f"{value!r} is not a whole number >= 1")
+        _require_each(self, "uplift", ("k", "top_n", "als_rank", "als_iterations", "seed"),
+                      lambda v: _whole(v) and v >= 1, "is not a whole number >= 1")
         _require(self.als_rank < 6, "uplift.als_rank",
                  f"{self.als_rank} latent factors for six products: use fewer than six")
-        for key in ("min_score", "eval_share"):
-            value = getattr(self, key)
-            _require(_number(value) and 0 <= value <= 1, f"uplift.{key}", f"{value!r} is not a number between 0 and 1")
-        for key in ("als_reg", "als_alpha"):
-            value = getattr(self, key)
-            _require(_number(value) and value >= 0, f"uplift.{key}", f"{value!r} is not a non-negative number")
+        _require_each(self, "uplift", ("min_score", "eval_share"), lambda v: _number(v) and 0 <= v <= 1,
+                      "is not a number between 0 and 1")
+        _require_each(self, "uplift", ("als_reg", "als_alpha"), lambda v: _number(v) and v >= 0,
+                      "is not a non-negative number")
 
 
 @dataclass(frozen=True)
@@ -182,16 +184,12 @@ class RetentionConf:
     seed: int = 42
 
     def __post_init__(self) -> None:
-        for key in ("horizon", "feature_months", "max_iter", "seed"):
-            value = getattr(self, key)
-            _require(_whole(value) and value >= 1, f"retention.{key}", f"{value!r} is not a whole number >= 1")
-        for key in ("drop_share", "max_corr", "threshold", "train_share"):
-            value = getattr(self, key)
-            _require(_number(value) and 0 < value < 1, f"retention.{key}",
-                     f"{value!r} is not a number strictly between 0 and 1")
-        for key in ("reg", "large_outflow"):
-            value = getattr(self, key)
-            _require(_number(value) and value >= 0, f"retention.{key}", f"{value!r} is not a non-negative number")
+        _require_each(self, "retention", ("horizon", "feature_months", "max_iter", "seed"),
+                      lambda v: _whole(v) and v >= 1, "is not a whole number >= 1")
+        _require_each(self, "retention", ("drop_share", "max_corr", "threshold", "train_share"),
+                      lambda v: _number(v) and 0 < v < 1, "is not a number strictly between 0 and 1")
+        _require_each(self, "retention", ("reg", "large_outflow"), lambda v: _number(v) and v >= 0,
+                      "is not a non-negative number")
         _require(self.population_min_aum is None or (_number(self.population_min_aum) and self.population_min_aum >= 0),
                  "retention.population_min_aum", f"{self.population_min_aum!r} is not null or a non-negative amount")
 
@@ -216,13 +214,10 @@ class AcquisitionConf:
     evidence_links: int = 5
 
     def __post_init__(self) -> None:
-        for key in ("window_months", "evidence_links"):
-            value = getattr(self, key)
-            _require(_whole(value) and 1 <= value <= 24, f"acquisition.{key}",
-                     f"{value!r} is not a whole number from 1 to 24")
-        for key in ("min_amount", "solo_net_outflow", "critical_peak_aum"):
-            value = getattr(self, key)
-            _require(_number(value) and value > 0, f"acquisition.{key}", f"{value!r} is not a positive amount")
+        _require_each(self, "acquisition", ("window_months", "evidence_links"), lambda v: _whole(v) and 1 <= v <= 24,
+                      "is not a whole number from 1 to 24")
+        _require_each(self, "acquisition", ("min_amount", "solo_net_outflow", "critical_peak_aum"),
+                      lambda v: _number(v) and v > 0, "is not a positive amount")
 
 
 @dataclass(frozen=True)
