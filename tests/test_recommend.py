@@ -1,6 +1,9 @@
 """Pearson user-based CF: the paper's toy case, and the distinct-vector method equal to
-brute force over all pairs of customers (numpy) on a few hundred customers with many ties."""
+brute force over all pairs of customers (numpy, exact decimal sums) on a few hundred
+customers with many ties."""
 from __future__ import annotations
+
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -42,14 +45,14 @@ def brute_force(rows, k, min_score, top_n):
                 continue
             r = 0.0 if v.std() == 0 or w.std() == 0 else float(np.corrcoef(v, w)[0, 1])
             if round(r, 12) > 0:
-                cands.append((-round(r, 12), ids[c], r, w))
+                cands.append((-round(r, 12), ids[c], Decimal(str(round(r, 12))), w))
         nbs = sorted(cands)[:k]
-        den = sum(x[2] for x in nbs)
+        den = float(sum(x[2] for x in nbs))
         scores = []
         for j, product in enumerate(CF_PRODUCTS):
             if v[2 + j] == 1 or not nbs:
                 continue
-            score = sum(x[2] for x in nbs if x[3][2 + j] == 1) / den
+            score = float(sum((x[2] for x in nbs if x[3][2 + j] == 1), Decimal(0))) / den
             if score >= min_score:
                 scores.append((-score, product))
         for rank, (neg, product) in enumerate(sorted(scores)[:top_n], start=1):
@@ -72,7 +75,11 @@ def test_distinct_vector_method_equals_brute_force(spark, k):
            for r in pearson_ucf(tags_frame(spark, rows), k=k, min_score=0.0, top_n=3).collect()}
     want = brute_force(rows, k, 0.0, 3)
     assert set(got) == set(want) and len(want) > 300
-    assert max(abs(got[key] - want[key]) for key in want) < 1e-9
+    # exactly: Σ r (r at 12 digits) is exact, so no score depends on the order rows are added in
+    assert got == want
+    shuffled = tags_frame(spark, rows[::-1]).repartition(5)
+    assert {(r.cust_id, r.product, r.rank): r.score
+            for r in pearson_ucf(shuffled, k=k, min_score=0.0, top_n=3).collect()} == want
 
 
 def test_als_recommends_only_unheld_products_and_is_reproducible(spark):

@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 CF_PRODUCTS = ("LARGE_CD", "AGREEMENT_DEPOSIT", "WEALTH_PRODUCT", "FUND", "INSURANCE", "MOBILE_BANKING")
 VECTOR_LENGTH = 2 + len(CF_PRODUCTS)
 R_DIGITS = 12          # r is compared at this precision, so equal r from different sums tie
+EXACT_R = f"decimal({R_DIGITS + 1},{R_DIGITS})"   # r in (0, 1] at that precision, exactly
 
 
 def top_products(scored: DataFrame, key: str, n: int) -> DataFrame:
@@ -96,13 +97,16 @@ def pearson_ucf(tags: DataFrame, k: int, min_score: float, top_n: int) -> DataFr
     customer the unheld products with score >= min_score, best first (ties by product)."""
     vectors = cf_vectors(tags)
     nb = neighbour_vectors(vectors, k)
+    # Σ r × taken is summed in decimal: a double sum's last bit depends on the order its
+    # rows arrive in, and the scores must not change with partitioning or row order.
+    weight = F.col("r").cast(EXACT_R) * F.col("taken").cast("decimal(10,0)")
     flags = F.split(F.col("nkey"), ",")
-    held_by_nb = nb.select("key", "r", "taken", F.posexplode(F.slice(flags, 3, len(CF_PRODUCTS))).alias("i", "flag"))
+    held_by_nb = nb.select("key", weight.alias("w"), "taken",
+                           F.posexplode(F.slice(flags, 3, len(CF_PRODUCTS))).alias("i", "flag"))
     per_product = held_by_nb.groupBy("key", "i").agg(
-        F.sum(F.when(F.col("flag") == "1", F.col("r") * F.col("taken")).otherwise(0.0)).alias("num"),
+        F.sum(F.when(F.col("flag") == "1", F.col("w")).otherwise(0)).cast("double").alias("num"),
         F.sum(F.when(F.col("flag") == "1", F.col("taken")).otherwise(0)).alias("neighbours_holding"))
-    totals = nb.groupBy("key").agg(F.sum(F.col("r") * F.col("taken")).alias("den"),
-                                   F.sum("taken").alias("neighbours"))
+    totals = nb.groupBy("key").agg(F.sum(weight).cast("double").alias("den"), F.sum("taken").alias("neighbours"))
     names = F.array(*[F.lit(p) for p in CF_PRODUCTS])
     own = F.split(F.col("key"), ",")
     scored = (per_product.join(totals, "key", how="inner")
