@@ -19,6 +19,7 @@ from lib.config import Config, absolute
 from lib.errors import FrozenJarsError
 
 LOG4J2 = Path(__file__).resolve().parent.parent / "conf" / "log4j2.properties"
+IVY_SETTINGS = LOG4J2.with_name("ivysettings.xml")
 LAUNCHED_BY_SPARK_SUBMIT = "PYSPARK_GATEWAY_PORT"
 DELTA_SETTINGS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
@@ -47,6 +48,15 @@ def frozen_jars(folder: str, packages: tuple[str, ...], optional: tuple[str, ...
     return jars
 
 
+def resolver_settings(conf: Config) -> dict[str, str]:
+    """How Spark resolves the pinned packages: the resolver chain of conf/ivysettings.xml
+    (local Maven repository, Ivy's local repository, Maven Central; Spark's built-in chain
+    also tries a repository these machines cannot reach, with a warning per lookup), then
+    the conf's own spark.jars.* settings, which win (a mirror, another settings file)."""
+    ours = {"spark.jars.ivySettings": str(IVY_SETTINGS)} if IVY_SETTINGS.exists() else {}
+    return {**ours, **{k: v for k, v in conf.spark.settings.items() if k.startswith("spark.jars.")}}
+
+
 SERVING_DIR = "_serving"        # the SQL consumers' metastore, inside the warehouse (lib/deploy/serving.py)
 
 
@@ -66,6 +76,7 @@ def session_settings(conf: Config, serving: bool = False) -> dict[str, str]:
         settings["spark.jars"] = ",".join(frozen_jars(conf.spark.jars_dir, conf.packages, optional))
     elif conf.packages:
         settings["spark.jars.packages"] = ",".join(conf.packages)
+        settings.update(resolver_settings(conf))
     java_options = [f"-Dlog4j2.configurationFile={LOG4J2}"] if LOG4J2.exists() else []
     if conf.spark.embedded_metastore:
         # Derby writes its database and derby.log where told: keep both in the warehouse.
@@ -89,6 +100,10 @@ def build_session(app: str, conf: Config, serving: bool = False) -> SparkSession
     # was given; the conf's master is for sessions started from Python.
     if conf.spark.master and LAUNCHED_BY_SPARK_SUBMIT not in os.environ:
         builder = builder.master(conf.spark.master)
+        if conf.spark.master.startswith("local"):
+            # One machine binds to loopback. Unset, Spark warns on every start where the host
+            # name resolves to 127.0.0.1 and then binds to another interface.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     for key, value in session_settings(conf, serving).items():
         builder = builder.config(key, value)
     spark = builder.enableHiveSupport().getOrCreate()

@@ -1,12 +1,17 @@
-"""The session really runs Delta Lake, with the metastore kept inside the warehouse."""
+"""The session really runs Delta Lake, with the metastore kept inside the warehouse; a
+first start resolves the JVM packages through the pinned resolver chain, quietly."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from pyspark.sql import functions as F
 
 from lib.io import ensure_table, months_in, replace_months, rows_written, table_version, table_versions
+from lib.spark import IVY_SETTINGS, LOG4J2, resolver_settings
 from lib.tables import TableSpec
 
 SPEC = TableSpec("probe", "a probe table", (("v", "bigint", "a value"), ("stat_month", "string", "month")))
@@ -40,6 +45,7 @@ def test_table_and_column_comments_reach_the_metastore(spark):
 def test_session_settings(spark):
     assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"
     assert "delta-spark_4.1_2.13" in spark.conf.get("spark.jars.packages")
+    assert spark.conf.get("spark.jars.ivySettings") == str(IVY_SETTINGS)
     assert spark.sparkContext.getCheckpointDir() is not None
 
 
@@ -66,3 +72,24 @@ def test_rows_written_are_those_of_the_writes_own_commit_not_the_last_one(spark)
     assert rows_written(spark, "probe_count.probe", ["2019-04", "2019-03"]) == 5
     assert write(["2019-06"], 0) == 0                 # nothing to write or remove: Delta makes no commit
     assert rows_written(spark, "probe_count.probe", ["2019-06"]) == 0
+
+
+def test_a_first_start_resolves_through_the_pinned_chain_without_a_warning(conf, tmp_path):
+    """An empty Ivy cache, as on a new machine. Spark's built-in chain also asks a
+    repository these machines cannot reach, and warned "Host ... not found" for each parent
+    POM (slf4j-api has two); the pinned chain asks the local repositories and Maven Central."""
+    app = tmp_path / "app.py"
+    app.write_text("print('started')\n", encoding="utf-8")
+    settings = [f"--conf={k}={v}" for k, v in {**resolver_settings(conf), "spark.jars.ivy": str(tmp_path / "ivy")}.items()]
+    submit = Path(sys.executable).with_name("spark-submit")
+    run = subprocess.run([str(submit), "--master", "local[1]", *settings, "--packages", "org.slf4j:slf4j-api:2.0.13",
+                          f"--driver-java-options=-Dlog4j2.configurationFile={LOG4J2}", str(app)],
+                         capture_output=True, text=True, timeout=300, check=False,
+                         env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable})
+    assert run.returncode == 0 and run.stdout.splitlines()[-1] == "started", run.stderr
+    assert f":: loading settings :: file = {IVY_SETTINGS}" in run.stdout
+    assert "found org.slf4j#slf4j-api;2.0.13 in central" in run.stderr
+    assert (tmp_path / "ivy" / "jars" / "org.slf4j_slf4j-api-2.0.13.jar").is_file()
+    # the JVM's own notice of its incubator module is the one line allowed
+    noisy = [line for line in run.stderr.splitlines() if any(w in line for w in ("WARN", "ERROR", "not found"))]
+    assert noisy == ["WARNING: Using incubator modules: jdk.incubator.vector"], noisy

@@ -20,17 +20,16 @@ from urllib.parse import unquote, urlparse
 from pyspark.sql import SparkSession
 
 from lib.cli import conf_or_exit, job_parser
-from lib.spark import MANIFEST
+from lib.spark import MANIFEST, resolver_settings
 
 
 def freeze(packages: tuple[str, ...], settings: dict[str, str], folder: Path) -> list[Path]:
-    """Resolve `packages` through Spark (with the conf's spark.jars.* settings, e.g. a
+    """Resolve `packages` through Spark (with the resolver `settings`: the pinned chain, a
     repository mirror) and copy the jars it resolved to `folder`; the copies."""
     builder = SparkSession.builder.master("local[1]").appName("wealth-freeze-jars").config(
         "spark.jars.packages", ",".join(packages)).config("spark.ui.enabled", "false")
     for key, value in settings.items():
-        if key.startswith("spark.jars."):
-            builder = builder.config(key, value)
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     try:
         resolved = [Path(unquote(urlparse(u).path)) for u in spark.sparkContext.getConf().get("spark.jars").split(",")]
@@ -49,7 +48,7 @@ def main(argv=None) -> int:
     parser.add_argument("folder", type=Path, help="where to put the jars")
     args, _ = parser.parse_known_args(argv)     # a job's other flags (the Thrift Server's) are ignored
     conf = conf_or_exit(parser, args)
-    copies = freeze(conf.packages, dict(conf.spark.settings), args.folder)
+    copies = freeze(conf.packages, resolver_settings(conf), args.folder)
     print(f"froze {len(copies)} jars for {', '.join(conf.packages)} in {args.folder.absolute()}")
     return 0
 
