@@ -7,10 +7,12 @@ import dataclasses
 from decimal import Decimal
 
 import numpy as np
+import pandas as pd
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.metrics import roc_curve
 
 from lib.config import RetentionConf, Tiers
 from lib.errors import NotTrainable
@@ -183,6 +185,26 @@ def test_measures_on_a_hand_scored_set(spark):
     assert m["ks"] == pytest.approx(3 / 4 - 1 / 6)
     # deciles of one customer each: the top one churned, lift = 1 / 0.4
     assert m["deciles"][0]["decile"] == 1 and m["top_decile_lift"] == pytest.approx(2.5)
+
+
+def test_ks_and_deciles_are_exact_with_ties_against_scikit_learn_and_pandas(spark):
+    # 203 customers, scores on a grid of 1/400: ties, several scores in one ROC bucket
+    # (floor(prob x 100), where the 101-point curve used to read KS) and decile cuts through ties
+    rng = np.random.default_rng(9)
+    probs = np.round(rng.beta(2, 5, 203) * 400) / 400
+    labels = (rng.random(203) < probs).astype(int)
+    scored = spark.createDataFrame([(float(p), int(y)) for p, y in zip(probs, labels)], "prob double, label int")
+    m = churn_model.measures(scored, 0.4)
+    fpr, tpr, _ = roc_curve(labels, probs)
+    assert m["ks"] == pytest.approx(max(tpr - fpr), abs=1e-12)
+    # deciles by position: highest prob first, among equal probs the non-churners first
+    frame = pd.DataFrame({"prob": probs, "label": labels}).sort_values(["prob", "label"], ascending=[False, True])
+    frame["decile"] = np.arange(203) * 10 // 203 + 1
+    want = frame.groupby("decile").agg(n=("label", "size"), p=("prob", "mean"), rate=("label", "mean"))
+    assert [d["cust_cnt"] for d in m["deciles"]] == list(want.n) == [21, 20, 20, 21, 20, 20, 21, 20, 20, 20]
+    assert [d["mean_prob"] for d in m["deciles"]] == pytest.approx(list(want.p), abs=1e-12)
+    assert [d["churn_rate"] for d in m["deciles"]] == pytest.approx(list(want.rate), abs=1e-12)
+    assert m["top_decile_lift"] == pytest.approx(want.rate.iloc[0] / labels.mean())
 
 
 def test_population_stability_of_several_columns_equals_numpy(spark):

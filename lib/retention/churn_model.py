@@ -19,7 +19,7 @@ from pyspark.ml.classification import LogisticRegression
 from pyspark.ml.evaluation import BinaryClassificationEvaluator
 from pyspark.ml.feature import StandardScaler, VectorAssembler
 from pyspark.ml.functions import vector_to_array
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from lib.errors import NotTrainable
@@ -132,7 +132,7 @@ def reasons(model: PipelineModel, inputs: list[str], top: int = 3) -> Column:
 def measures(scored: DataFrame, threshold: float) -> dict:
     """accuracy, base_rate, auc, ks, precision / recall at the threshold, top-decile lift
     over `scored` (label, prob). The scores are computed once, into a local checkpoint,
-    for the measures' five Spark jobs (each would otherwise read and score the rows again)."""
+    for the measures' Spark jobs (each would otherwise read and score the rows again)."""
     scored = scored.select("label", "prob").localCheckpoint()
     auc = BinaryClassificationEvaluator(rawPredictionCol="prob", labelCol="label",
                                         metricName="areaUnderROC").evaluate(scored)
@@ -141,43 +141,74 @@ def measures(scored: DataFrame, threshold: float) -> dict:
                    F.count(F.when(flagged & (F.col("label") == 1), 1)).alias("tp"),
                    F.count(F.when(flagged, 1)).alias("flagged"),
                    F.count(F.when(flagged == (F.col("label") == 1), 1)).alias("right")).first()
-    curve = roc(scored)
-    ks = max((p["tpr"] - p["fpr"] for p in curve), default=0.0)
-    top = deciles(scored)
+    buckets = bucket_counts(scored)
+    ranks = ranked(scored, buckets).localCheckpoint()
+    top = deciles(ranks, c.n)
     base = c.pos / c.n if c.n else None
     return {"rows": c.n, "positives": c.pos, "base_rate": base, "accuracy": c.right / c.n if c.n else None,
-            "auc": auc, "ks": ks, "precision_at_threshold": c.tp / c.flagged if c.flagged else None,
+            "auc": auc, "ks": ks(ranks, c.pos, c.n - c.pos),
+            "precision_at_threshold": c.tp / c.flagged if c.flagged else None,
             "recall_at_threshold": c.tp / c.pos if c.pos else None,
             "top_decile_lift": top[0]["churn_rate"] / base if top and base else None,
-            "curve": curve, "deciles": top}
+            "curve": roc(buckets), "deciles": top}
 
 
-def roc(scored: DataFrame) -> list[dict]:
-    """ROC points at ROC_POINTS + 1 probability cut-offs (bounded, for the report and KS):
-    threshold, tpr, fpr."""
+def bucket_counts(scored: DataFrame) -> dict[int, tuple[int, int]]:
+    """Positives and negatives per probability bucket floor(prob × ROC_POINTS): at most
+    ROC_POINTS + 1 rows, collected."""
     cut = F.floor(F.col("prob") * ROC_POINTS).cast("int")
-    counts = {r.b: (r.pos, r.neg) for r in scored.groupBy(cut.alias("b")).agg(
-        F.sum("label").alias("pos"), F.sum(1 - F.col("label")).alias("neg")).collect()}   # ≤ 101 rows
-    pos_total, neg_total = sum(p for p, _ in counts.values()), sum(n for _, n in counts.values())
+    return {r.b: (r.pos, r.neg) for r in scored.groupBy(cut.alias("b")).agg(
+        F.sum("label").alias("pos"), F.sum(1 - F.col("label")).alias("neg")).collect()}
+
+
+def roc(buckets: dict[int, tuple[int, int]]) -> list[dict]:
+    """ROC points at ROC_POINTS + 1 probability cut-offs (bounded, for the report):
+    threshold, tpr, fpr."""
+    pos_total, neg_total = sum(p for p, _ in buckets.values()), sum(n for _, n in buckets.values())
     points, tp, fp = [], 0, 0
     for b in range(ROC_POINTS, -1, -1):
-        p, n = counts.get(b, (0, 0))
+        p, n = buckets.get(b, (0, 0))
         tp, fp = tp + p, fp + n
         points.append({"threshold": b / ROC_POINTS, "tpr": tp / pos_total if pos_total else 0.0,
                        "fpr": fp / neg_total if neg_total else 0.0})
     return points
 
 
-def deciles(scored: DataFrame) -> list[dict]:
-    """Calibration and lift by decile of churn_prob, decile 1 = the highest probabilities:
-    decile, cust_cnt, mean_prob, churn_rate (cut points from approxQuantile, so no
-    global sort)."""
-    cuts = scored.approxQuantile("prob", [i / DECILES for i in range(1, DECILES)], 0.001)
-    decile = F.lit(DECILES)
-    for i, q in enumerate(cuts, start=1):
-        decile = F.when(F.col("prob") > q, F.lit(DECILES - i)).otherwise(decile)
-    rows = scored.groupBy(decile.alias("decile")).agg(F.count(F.lit(1)).alias("n"), F.avg("prob").alias("p"),
-                                                     F.avg("label").alias("rate")).collect()   # ≤ 10 rows
+def ranked(scored: DataFrame, buckets: dict[int, tuple[int, int]]) -> DataFrame:
+    """label, prob with, exactly and without a global sort, `position` (1 = the highest
+    prob; among equal probs the non-churners first, so a cut through a tie never flatters
+    the model) and `pos_at_or_above` / `neg_at_or_above` (the rows with a prob at least the
+    row's). The buckets above a row give its offsets (from the collected counts); a window
+    within its own bucket gives the rest."""
+    above, offsets = (0, 0), []
+    for b in sorted(buckets, reverse=True):
+        offsets.append((b, *above))
+        above = (above[0] + buckets[b][0], above[1] + buckets[b][1])
+    offset = scored.sparkSession.createDataFrame(offsets, "b int, pos_above long, neg_above long")
+    ties = Window.partitionBy("b").orderBy(F.col("prob").desc()).rangeBetween(Window.unboundedPreceding, 0)
+    rows = Window.partitionBy("b").orderBy(F.col("prob").desc(), "label")
+    bucketed = scored.withColumn("b", F.floor(F.col("prob") * ROC_POINTS).cast("int"))
+    return (bucketed.join(F.broadcast(offset), "b", how="inner")
+            .select("label", "prob",
+                    (F.col("pos_above") + F.col("neg_above") + F.row_number().over(rows)).alias("position"),
+                    (F.col("pos_above") + F.sum("label").over(ties)).alias("pos_at_or_above"),
+                    (F.col("neg_above") + F.sum(1 - F.col("label")).over(ties)).alias("neg_at_or_above")))
+
+
+def ks(ranks: DataFrame, positives: int, negatives: int) -> float:
+    """Kolmogorov-Smirnov: the largest tpr − fpr over every probability cut-off."""
+    if not positives or not negatives:
+        return 0.0
+    gap = F.col("pos_at_or_above") / positives - F.col("neg_at_or_above") / negatives
+    return max(ranks.agg(F.max(gap)).first()[0], 0.0)
+
+
+def deciles(ranks: DataFrame, n: int) -> list[dict]:
+    """Calibration and lift by decile of position, decile 1 = the highest probabilities
+    (sizes differ by one at most): decile, cust_cnt, mean_prob, churn_rate."""
+    decile = (F.floor((F.col("position") - 1) * DECILES / F.lit(n)) + 1).cast("int")
+    rows = ranks.groupBy(decile.alias("decile")).agg(F.count(F.lit(1)).alias("n"), F.avg("prob").alias("p"),
+                                                    F.avg("label").alias("rate")).collect()   # ≤ 10 rows
     return [{"decile": r.decile, "cust_cnt": r.n, "mean_prob": r.p, "churn_rate": r.rate}
             for r in sorted(rows, key=lambda r: r.decile)]
 
