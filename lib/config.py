@@ -23,6 +23,7 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 SOURCE_FORMATS = ("parquet", "csv", "table")
 ENGINE_SETTINGS = ("auto", "graphframes", "dataframe")     # graph.engine (lib/acquisition/graph.py)
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+DELTA_MIN_RETENTION_DAYS = 7     # below this Delta's VACUUM refuses (spark.databricks.delta.retentionDurationCheck)
 
 
 def _number(value: Any) -> bool:
@@ -58,6 +59,7 @@ class Paths:
     raw_root: str
     warehouse: str
     checkpoint_dir: str | None = None
+    event_log_dir: str | None = None
 
     def __post_init__(self) -> None:
         for key in ("raw_root", "warehouse"):
@@ -230,6 +232,27 @@ class ReportConf:
 
 
 @dataclass(frozen=True)
+class TablesConf:
+    log_retention_days: int = 30
+    deleted_file_retention_days: int = 30
+
+    def __post_init__(self) -> None:
+        _require_each(self, "tables", ("log_retention_days", "deleted_file_retention_days"),
+                      lambda v: _whole(v) and v >= DELTA_MIN_RETENTION_DAYS,
+                      f"is not a whole number of days >= {DELTA_MIN_RETENTION_DAYS} (Delta's safety check)")
+
+    def properties(self) -> dict[str, str]:
+        """The retentions as Delta table properties."""
+        return {"delta.logRetentionDuration": f"interval {self.log_retention_days} days",
+                "delta.deletedFileRetentionDuration": f"interval {self.deleted_file_retention_days} days"}
+
+    def delta_defaults(self) -> dict[str, str]:
+        """Session settings that give every table Delta creates these retentions."""
+        return {f"spark.databricks.delta.properties.defaults.{key.removeprefix('delta.')}": value
+                for key, value in self.properties().items()}
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     database: str
@@ -245,6 +268,7 @@ class Config:
     graph: GraphConf = GraphConf()
     acquisition: AcquisitionConf = AcquisitionConf()
     report: ReportConf = ReportConf()
+    tables: TablesConf = TablesConf()
     ledger_start: str | None = None     # the ledger's first month: aum starts it from zero balances
 
     def __post_init__(self) -> None:
@@ -263,6 +287,11 @@ class Config:
     @property
     def checkpoint_dir(self) -> str:
         return self.paths.checkpoint_dir or f"{self.paths.warehouse}/_checkpoints"
+
+    @property
+    def event_log_dir(self) -> str:
+        """Where Spark writes each run's event log, for a History Server to replay."""
+        return self.paths.event_log_dir or f"{self.paths.warehouse}/_spark_events"
 
     @property
     def packages(self) -> tuple[str, ...]:
@@ -397,12 +426,18 @@ def _build(env: str, raw: dict, source: str) -> Config:
             graph=_section(GraphConf, raw.get("graph") or {}, "graph", source),
             acquisition=_section(AcquisitionConf, raw.get("acquisition") or {}, "acquisition", source),
             report=_section(ReportConf, raw.get("report") or {}, "report", source),
+            tables=_section(TablesConf, raw.get("tables") or {}, "tables", source),
             ledger_start=raw.get("ledger_start"),
         )
     except _BadValue as err:
         raise ConfigError(f"{source}: {err}") from None
 
 
+def is_uri(path: str) -> bool:
+    """A path on a file system other than the local one (hdfs:, s3a://, ...)."""
+    return "://" in path or path.startswith("hdfs:")
+
+
 def absolute(path: str) -> str:
     """Local paths become absolute (Derby and Delta need them); URIs stay as they are."""
-    return path if "://" in path or path.startswith("hdfs:") else os.path.abspath(path)
+    return path if is_uri(path) else os.path.abspath(path)

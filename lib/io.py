@@ -34,12 +34,15 @@ def read_raw(spark: SparkSession, conf: Config, table: str) -> DataFrame:
 
 
 def ensure_table(spark: SparkSession, database: str, spec: TableSpec) -> str:
-    """Create the database and the Delta table (with comments) if missing; its full name."""
+    """Create the database and the Delta table (with comments, CHECK constraints and the
+    change data feed where the spec asks) if missing; its full name. The constraints are
+    table properties of the creating commit, so a table never exists without them."""
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {database}")
     full = f"{database}.{spec.name}"
     cols = ",\n  ".join(f"{name} {sqltype} COMMENT '{quote(doc)}'" for name, sqltype, doc in spec.columns)
-    spark.sql(f"CREATE TABLE IF NOT EXISTS {full} (\n  {cols}\n) USING DELTA "
-              f"PARTITIONED BY ({spec.partition}) COMMENT '{quote(spec.comment)}'")
+    listed = ", ".join(f"'{key}' = '{quote(value)}'" for key, value in spec.properties().items())
+    spark.sql(f"CREATE TABLE IF NOT EXISTS {full} (\n  {cols}\n) USING DELTA PARTITIONED BY ({spec.partition}) "
+              f"COMMENT '{quote(spec.comment)}'" + (f" TBLPROPERTIES ({listed})" if listed else ""))
     return full
 
 

@@ -6,7 +6,7 @@ import re
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"      # YYYY-MM
+MONTH_PATTERN = "^[0-9]{4}-(0[1-9]|1[0-2])$"      # YYYY-MM, also in SQL (ASCII digits only)
 _MONTH = re.compile(MONTH_PATTERN)
 
 

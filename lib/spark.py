@@ -15,7 +15,7 @@ from typing import Iterator
 
 from pyspark.sql import SparkSession
 
-from lib.config import Config, absolute
+from lib.config import Config, absolute, is_uri
 from lib.errors import FrozenJarsError
 
 LOG4J2 = Path(__file__).resolve().parent.parent / "conf" / "log4j2.properties"
@@ -57,6 +57,15 @@ def resolver_settings(conf: Config) -> dict[str, str]:
     return {**ours, **{k: v for k, v in conf.spark.settings.items() if k.startswith("spark.jars.")}}
 
 
+def event_log(conf: Config) -> dict[str, str]:
+    """Spark's event log on, into conf's folder (made here when local: Spark refuses to
+    start without it), so a History Server can replay any run."""
+    folder = absolute(conf.event_log_dir)
+    if not is_uri(folder):
+        os.makedirs(folder, exist_ok=True)
+    return {"spark.eventLog.enabled": "true", "spark.eventLog.dir": folder}
+
+
 SERVING_DIR = "_serving"        # the SQL consumers' metastore, inside the warehouse (lib/deploy/serving.py)
 
 
@@ -69,6 +78,8 @@ def session_settings(conf: Config, serving: bool = False) -> dict[str, str]:
         **DELTA_SETTINGS,
         "spark.sql.warehouse.dir": warehouse,
         "spark.sql.catalogImplementation": "hive",
+        **conf.tables.delta_defaults(),
+        **event_log(conf),
         **conf.spark.settings,
     }
     if conf.spark.jars_dir:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pyspark.sql.types import StructType
 
 from lib.contacts import CONTACT_COLUMNS
+from lib.months import MONTH_PATTERN
 from lib.schemas import ALL_PRODUCTS, MONEY_SQL, SOURCE_TABLES
 
 COLUMN_DOCS = {
@@ -40,6 +41,39 @@ class TableSpec:
     comment: str
     columns: tuple[tuple[str, str, str], ...]  # (name, SQL type, comment)
     partition: str = "stat_month"
+    checks: tuple[tuple[str, str], ...] = ()   # Delta CHECK constraints (name, SQL condition): a bad write fails
+    change_feed: bool = False                  # Delta's change data feed, for consumers who sync incrementally
+    zorder: str | None = None                  # the column consumers look rows up by: OPTIMIZE Z-orders on it
+
+    @property
+    def constraints(self) -> tuple[tuple[str, str], ...]:
+        """The table's CHECK constraints: its own, and the month format of a stat_month partition."""
+        by_month = self.partition == "stat_month"
+        return ((("stat_month_format", f"stat_month RLIKE '{MONTH_PATTERN}'"),) if by_month else ()) + self.checks
+
+    def properties(self) -> dict[str, str]:
+        """The Delta table properties the spec asks for: its constraints and change feed."""
+        return {**{f"delta.constraints.{name}": check for name, check in self.constraints},
+                **({"delta.enableChangeDataFeed": "true"} if self.change_feed else {})}
+
+
+TIER_ORDER = ("NONE", "PLATINUM", "DIAMOND", "PRIVATE")
+
+
+def tier_known(*columns: str) -> tuple[tuple[str, str], ...]:
+    """CHECKs: each column holds a tier name (or null)."""
+    names = ", ".join(f"'{t}'" for t in TIER_ORDER)
+    return tuple((f"{c}_known", f"{c} IS NULL OR {c} IN ({names})") for c in columns)
+
+
+def non_negative(*columns: str) -> tuple[tuple[str, str], ...]:
+    """CHECKs: each column is >= 0 (or null)."""
+    return tuple((f"{c}_non_negative", f"{c} IS NULL OR {c} >= 0") for c in columns)
+
+
+def probability(*columns: str) -> tuple[tuple[str, str], ...]:
+    """CHECKs: each column is in [0, 1] (or null)."""
+    return tuple((f"{c}_in_0_1", f"{c} IS NULL OR {c} BETWEEN 0 AND 1") for c in columns)
 
 
 def silver_spec(source: str) -> TableSpec:
@@ -110,7 +144,8 @@ CUSTOMER_MONTH_AUM = TableSpec("customer_month_aum", "Monthly AUM, three-month a
     ("volatility_class", "string", "STABLE / GROWTH / DECLINING / VOLATILE over the last 6 months of the data "
                                    "window; null with fewer than 3"),
     ("stat_month", "string", STAT_MONTH_DOC),
-))
+), checks=tier_known("tier") + non_negative("aum_month_avg", "aum_month_end", "aum_max_daily", "deposit_month_avg",
+                                            "holding_month_avg", "aum_3m"), change_feed=True, zorder="cust_id")
 ACCOUNT_MONTH_BALANCE = TableSpec("account_month_balance", "Each deposit account's balance at the month's end, "
                                   "from the clean ledger (zero balances left out): where the next month's AUM starts", (
     ("cust_id", "string", "customer number"),
@@ -125,7 +160,7 @@ TIER_MIGRATION = TableSpec("tier_migration", "Customers moving from tier(from_mo
     ("to_tier", "string", "tier in stat_month (NONE when no longer a customer)"),
     ("cust_cnt", "bigint", "number of customers"),
     ("stat_month", "string", STAT_MONTH_DOC),
-))
+), checks=tier_known("from_tier", "to_tier"))
 TIER_MIGRATION_SUMMARY = TableSpec("tier_migration_summary", "Upgrade and downgrade ratios of the stock wealth "
                                    "customers of from_month (the paper's Figure 1)", (
     ("from_month", "string", "the month compared with"),
@@ -159,7 +194,7 @@ CUSTOMER_TAGS = TableSpec("customer_tags", "The 360° profile of every customer 
     ("product_count", "int", "number of product types held on the month's last day"),
     ("tenure_months", "int", "whole months since the customer relationship began"),
     ("stat_month", "string", STAT_MONTH_DOC),
-))
+), checks=tier_known("tier") + non_negative("peak_aum"), change_feed=True, zorder="cust_id")
 TAG_DICTIONARY = TableSpec("tag_dictionary", "What each tag value means and where it comes from", (
     ("tag", "string", "column of customer_tags"),
     ("value", "string", "a value of the tag"),
@@ -191,7 +226,7 @@ PRODUCT_RECOMMENDATION = TableSpec("product_recommendation", "Products to offer 
     ("mean_r", "double", "PEARSON_UCF: the neighbours' mean Pearson similarity (null for ALS)"),
     *CONTACT_COLUMNS,
     ("stat_month", "string", STAT_MONTH_DOC),
-))
+), change_feed=True, zorder="cust_id")
 RECOMMENDER_EVAL = TableSpec("recommender_eval", "Hide-one-product evaluation of each recommender against a "
                              "popularity baseline on a seeded sample of wealth customers", (
     ("method", "string", "PEARSON_UCF, ALS or POPULARITY"),
@@ -286,15 +321,17 @@ CHURN_MODEL_METRICS = TableSpec("churn_model_metrics", "How well the churn model
     ("base_rate", "double", "positives / rows: the accuracy of calling nobody a churner is 1 - this"),
     ("accuracy", "double", "share classified right at the threshold"),
     ("auc", "double", "area under the ROC curve"),
-    ("ks", "double", "Kolmogorov-Smirnov: the largest TPR - FPR"),
+    ("ks", "double", "Kolmogorov-Smirnov: the largest TPR - FPR over every score cut-off (exact)"),
     ("precision_at_threshold", "double", "churned share of the customers flagged"),
     ("recall_at_threshold", "double", "flagged share of the customers who churned"),
-    ("top_decile_lift", "double", "churn rate of the 10% highest scores over the base rate"),
+    ("top_decile_lift", "double", "churn rate of the 10% highest scores (exact; equal scores: non-churners "
+                                  "first) over the base rate"),
     ("threshold", "double", "churn_prob at or above which a customer is flagged"),
     ("score_psi", "double", "population stability of this month's churn_prob against last month's scores "
                             "(null without last month)"),
     ("stat_month", "string", STAT_MONTH_DOC),
-))
+), checks=probability(
+    "base_rate", "accuracy", "ks", "precision_at_threshold", "recall_at_threshold"))
 CHURN_COEFFICIENTS = TableSpec("churn_coefficients", "The logistic regression's coefficient table on standardised "
                                "features, with each feature's drift", (
     ("feature", "string", "model input ((intercept) for the intercept)"),
@@ -317,7 +354,7 @@ CHURN_MODEL_CURVES = TableSpec("churn_model_curves", "ROC points and calibration
     ("mean_prob", "double", "DECILE: mean churn_prob"),
     ("churn_rate", "double", "DECILE: share who churned"),
     ("stat_month", "string", STAT_MONTH_DOC),
-))
+), checks=probability("tpr", "fpr", "mean_prob", "churn_rate"))
 CHURN_SCORES = TableSpec("churn_scores", "Churn probability of this month's population and the warning list "
                          "(flagged), with the top reasons and masked contacts (the paper's Table 4)", (
     ("cust_id", "string", "customer number"),
@@ -330,7 +367,7 @@ CHURN_SCORES = TableSpec("churn_scores", "Churn probability of this month's popu
     ("aum_month_avg", MONEY_SQL, "monthly AUM this month, CNY"),
     *CONTACT_COLUMNS,
     ("stat_month", "string", STAT_MONTH_DOC),
-))
+), checks=probability("churn_prob") + tier_known("tier") + non_negative("aum_month_avg"), change_feed=True, zorder="cust_id")
 RUN_MANIFEST = TableSpec("run_manifest", "One row per monthly refresh run (appended, never replaced): what ran, on "
                          "which code, conf and data versions, and how it ended", (
     ("run_id", "string", "unique id of the run"),
@@ -414,7 +451,7 @@ PROSPECT_EXTERNAL = TableSpec("prospect_external", "Prospects at other banks fou
     *CONTACT_COLUMNS,
     _WINDOW_FIRST,
     ("stat_month", "string", STAT_MONTH_DOC),
-))
+), change_feed=True)
 PROSPECT_INTERNAL = TableSpec("prospect_internal", "Postal customers who are not wealth customers but transfer with "
                               "wealth customers (SPEC §4; the paper §5.3.1.2, Figure 4), ranked by weight", (
     ("wealth_cust_id", "string", "the wealth customer linked to the prospect"),
@@ -429,7 +466,7 @@ PROSPECT_INTERNAL = TableSpec("prospect_internal", "Postal customers who are not
     *CONTACT_COLUMNS,
     _WINDOW_FIRST,
     ("stat_month", "string", STAT_MONTH_DOC),
-))
+), change_feed=True)
 PROSPECT_CRITICAL = TableSpec("prospect_critical", "Critical customers (临界客户, SPEC §4; the paper §5.3.1.3): not "
                               "wealth now, some monthly AUM of the last 12 months at least critical_peak_aum, volatile "
                               "assets and high growth space", (
@@ -444,7 +481,7 @@ PROSPECT_CRITICAL = TableSpec("prospect_critical", "Critical customers (临界�
     ("gap_to_wealth", MONEY_SQL, "the wealth floor (tiers.platinum) - aum_3m: what would make a wealth customer, CNY"),
     *CONTACT_COLUMNS,
     ("stat_month", "string", STAT_MONTH_DOC),
-))
+), checks=non_negative("aum_3m", "peak_aum"), change_feed=True)
 ACQUISITION_SUMMARY = TableSpec("acquisition_summary", "The acquisition stage's month in figures, beside the paper's "
                                 "(2019, Henan): prospects per mode, the graph, the component sizes, the engine", (
     ("measure", "string", "what is counted"),
@@ -456,3 +493,10 @@ ACQUISITION_SUMMARY = TableSpec("acquisition_summary", "The acquisition stage's 
     _WINDOW_FIRST,
     ("stat_month", "string", STAT_MONTH_DOC),
 ))
+
+
+def all_specs() -> dict[str, TableSpec]:
+    """Every table the product writes, by name (gold, silver and quarantine names differ)."""
+    specs = [spec for spec in globals().values() if isinstance(spec, TableSpec)]
+    specs += [make(source) for source in SOURCE_TABLES for make in (silver_spec, quarantine_spec)]
+    return {spec.name: spec for spec in specs}

@@ -6,8 +6,7 @@ from pyspark.sql import functions as F
 
 from lib.config import Tiers
 from lib.months import add_months
-
-TIER_ORDER = ("NONE", "PLATINUM", "DIAMOND", "PRIVATE")
+from lib.tables import TIER_ORDER
 
 
 def tier(bounds: Tiers) -> Column:

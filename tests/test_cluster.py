@@ -138,6 +138,11 @@ def test_monthly_refresh_on_the_cluster_equals_local_mode(spark, conf, cluster, 
     apps = sorted(master_state(ui_port)["completedapps"], key=lambda a: a["starttime"])
     assert [a["name"] for a in apps] == ["wealth-monthly"] * 2
     assert apps[-1]["state"] == "FINISHED" and apps[-1]["cores"] == 2
+    # each left its event log in the warehouse (conf paths.event_log_dir) for a History Server;
+    # the killed one's is still marked in progress
+    events = warehouse / "_spark_events"
+    assert (events / f"eventlog_v2_{apps[-1]['id']}" / f"appstatus_{apps[-1]['id']}").is_file()
+    assert (events / f"eventlog_v2_{apps[0]['id']}" / f"appstatus_{apps[0]['id']}.inprogress").is_file()
     assert f"monthly {MONTH}: succeeded" in output
     # the executors' JVMs log through the driver's scrubbing log4j setup (conf/log4j2.properties)
     commands = [p.read_text().splitlines()[0] for p in folder.glob("work/worker-*/app-*/*/stderr")]

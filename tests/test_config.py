@@ -58,6 +58,8 @@ def test_unknown_top_level_key_is_named(tmp_path):
     ("acquisition:\n  window_months: 0\n", "acquisition.window_months"),
     ("acquisition:\n  min_amount: -1\n", "acquisition.min_amount"),
     ("report:\n  sample_rows: 0\n", "report.sample_rows"),
+    ("tables:\n  deleted_file_retention_days: 6\n", "tables.deleted_file_retention_days"),
+    ("tables:\n  log_retention_days: 7.5\n", "tables.log_retention_days"),
 ])
 def test_bad_value_is_named(tmp_path, text, key):
     with pytest.raises(ConfigError, match=f"bad value for '{key}'"):

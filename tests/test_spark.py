@@ -8,13 +8,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from pyspark.errors.exceptions.captured import CapturedException
+from pyspark.sql import Row
 from pyspark.sql import functions as F
 
 from lib.io import ensure_table, months_in, replace_months, rows_written, table_version, table_versions
-from lib.spark import IVY_SETTINGS, LOG4J2, resolver_settings
-from lib.tables import TableSpec
+from lib.config import load_conf
+from lib.spark import IVY_SETTINGS, LOG4J2, resolver_settings, session_settings
+from lib.tables import TableSpec, probability, tier_known
 
 SPEC = TableSpec("probe", "a probe table", (("v", "bigint", "a value"), ("stat_month", "string", "month")))
+CHECKED = TableSpec("checked", "a table with invariants", (
+    ("prob", "double", "a probability"), ("tier", "string", "a tier"), ("stat_month", "string", "month")),
+    checks=probability("prob") + tier_known("tier"), change_feed=True)
+CHECKED_SCHEMA = "prob double, tier string, stat_month string"
 
 
 def test_delta_table_written_replaced_by_month_and_read_back(spark, conf, warehouse):
@@ -74,6 +82,16 @@ def test_rows_written_are_those_of_the_writes_own_commit_not_the_last_one(spark)
     assert rows_written(spark, "probe_count.probe", ["2019-06"]) == 0
 
 
+def test_every_run_writes_an_event_log_into_the_folder_from_conf(tmp_path):
+    conf = load_conf("local", {"paths.warehouse": str(tmp_path / "w")})
+    settings = session_settings(conf)
+    assert settings["spark.eventLog.enabled"] == "true"
+    assert settings["spark.eventLog.dir"] == str(tmp_path / "w" / "_spark_events")
+    assert (tmp_path / "w" / "_spark_events").is_dir()          # Spark will not start without it
+    elsewhere = load_conf("local", {"paths.warehouse": str(tmp_path / "w"), "paths.event_log_dir": "hdfs:///logs"})
+    assert session_settings(elsewhere)["spark.eventLog.dir"] == "hdfs:///logs"
+
+
 def test_a_first_start_resolves_through_the_pinned_chain_without_a_warning(conf, tmp_path):
     """An empty Ivy cache, as on a new machine. Spark's built-in chain also asks a
     repository these machines cannot reach, and warned "Host ... not found" for each parent
@@ -93,3 +111,38 @@ def test_a_first_start_resolves_through_the_pinned_chain_without_a_warning(conf,
     # the JVM's own notice of its incubator module is the one line allowed
     noisy = [line for line in run.stderr.splitlines() if any(w in line for w in ("WARN", "ERROR", "not found"))]
     assert noisy == ["WARNING: Using incubator modules: jdk.incubator.vector"], noisy
+
+
+def test_a_write_that_breaks_a_check_constraint_fails_and_changes_nothing(spark):
+    def write(prob, tier, month="2019-01"):
+        rows = spark.createDataFrame([(prob, tier, month)], CHECKED_SCHEMA)
+        return replace_months(spark, rows, "probe_checks", CHECKED, [month])
+
+    assert write(0.25, "DIAMOND") == 1 and write(None, None, "2019-02") == 1      # nulls pass
+    version = table_version(spark, "probe_checks.checked")
+    for bad in ((1.5, "DIAMOND"), (-0.1, "NONE"), (0.5, "GOLD"), (0.5, "NONE", "2019-13"), (0.5, "NONE", "2019-1")):
+        with pytest.raises(CapturedException, match="DELTA_VIOLATE_CONSTRAINT"):
+            write(*bad)
+    assert table_version(spark, "probe_checks.checked") == version
+    assert spark.table("probe_checks.checked").orderBy("stat_month").collect() == [
+        Row(prob=0.25, tier="DIAMOND", stat_month="2019-01"), Row(prob=None, tier=None, stat_month="2019-02")]
+
+
+def test_tables_get_retentions_from_conf_and_the_change_feed_where_the_spec_asks(spark):
+    ensure_table(spark, "probe_props", SPEC)
+    ensure_table(spark, "probe_props", CHECKED)
+    plain, checked = ({r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES probe_props.{t}").collect()}
+                      for t in ("probe", "checked"))
+    for props in (plain, checked):   # conf/base.yaml tables: 30 days each
+        assert props["delta.logRetentionDuration"] == props["delta.deletedFileRetentionDuration"] == "interval 30 days"
+    assert checked["delta.enableChangeDataFeed"] == "true" and "delta.enableChangeDataFeed" not in plain
+    assert checked["delta.constraints.prob_in_0_1"] == "prob IS NULL OR prob BETWEEN 0 AND 1"
+    assert checked["delta.constraints.stat_month_format"] == "stat_month RLIKE '^[0-9]{4}-(0[1-9]|1[0-2])$'"
+    # a consumer syncs what a re-run of a month changed
+    for tier in ("NONE", "PLATINUM"):
+        replace_months(spark, spark.createDataFrame([(0.5, tier, "2019-01")], CHECKED_SCHEMA), "probe_props", CHECKED,
+                       ["2019-01"])
+    first = table_version(spark, "probe_props.checked")
+    changes = (spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", first)
+               .table("probe_props.checked").select("tier", "_change_type").collect())
+    assert sorted(changes) == [Row(tier="NONE", _change_type="delete"), Row(tier="PLATINUM", _change_type="insert")]

@@ -1,0 +1,1 @@
+"""Table upkeep: current properties and constraints, OPTIMIZE (Z-order) and VACUUM."""
