@@ -14,6 +14,7 @@ setup(
         "pandas==2.3.3",            # pandas 3 is unsupported before Spark 4.3
         "pyyaml==6.0.3",
         "matplotlib==3.10.7",       # the monthly report's charts
+        "openpyxl==3.1.5",          # the branches' workbooks (jobs/export.py)
     ],
     extras_require={
         "test": ["pytest==8.4.2", "chispa==0.11.1", "deltalake==1.2.1", "networkx==3.5",

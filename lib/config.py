@@ -232,6 +232,15 @@ class ReportConf:
 
 
 @dataclass(frozen=True)
+class ExportConf:
+    capacity: int = 30
+
+    def __post_init__(self) -> None:
+        _require(_whole(self.capacity) and self.capacity >= 1, "export.capacity",
+                 f"{self.capacity!r} is not a whole number >= 1 (customers per branch and list)")
+
+
+@dataclass(frozen=True)
 class TablesConf:
     log_retention_days: int = 30
     deleted_file_retention_days: int = 30
@@ -269,6 +278,7 @@ class Config:
     acquisition: AcquisitionConf = AcquisitionConf()
     report: ReportConf = ReportConf()
     tables: TablesConf = TablesConf()
+    export: ExportConf = ExportConf()
     ledger_start: str | None = None     # the ledger's first month: aum starts it from zero balances
 
     def __post_init__(self) -> None:
@@ -427,6 +437,7 @@ def _build(env: str, raw: dict, source: str) -> Config:
             acquisition=_section(AcquisitionConf, raw.get("acquisition") or {}, "acquisition", source),
             report=_section(ReportConf, raw.get("report") or {}, "report", source),
             tables=_section(TablesConf, raw.get("tables") or {}, "tables", source),
+            export=_section(ExportConf, raw.get("export") or {}, "export", source),
             ledger_start=raw.get("ledger_start"),
         )
     except _BadValue as err:

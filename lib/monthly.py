@@ -17,6 +17,7 @@ from lib.acquisition.run import run_acquisition
 from lib.aum.run import run_aum
 from lib.config import Config
 from lib.errors import NotTrainable
+from lib.export.run import run_export
 from lib.ingest.run import run_ingest
 from lib.io import append_rows, months_in, rows_frame, table_versions
 from lib.logs import new_run_id, one_line
@@ -89,8 +90,12 @@ def _report(spark: SparkSession, conf: Config, month: str, log) -> str | None:
     return run_report(spark, conf, month, log)
 
 
+def _export(spark: SparkSession, conf: Config, month: str, log) -> str | None:
+    return run_export(spark, conf, month, log)
+
+
 STAGES = (("ingest", _ingest), ("aum", _aum), ("tags", _tags), ("acquisition", _acquisition),
-          ("uplift", _uplift), ("retention", _retention), ("report", _report))
+          ("uplift", _uplift), ("retention", _retention), ("report", _report), ("export", _export))
 
 
 def _versions(spark: SparkSession, database: str, leave_out: tuple[str, ...] = ()) -> dict[str, int]:

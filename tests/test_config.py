@@ -60,6 +60,7 @@ def test_unknown_top_level_key_is_named(tmp_path):
     ("report:\n  sample_rows: 0\n", "report.sample_rows"),
     ("tables:\n  deleted_file_retention_days: 6\n", "tables.deleted_file_retention_days"),
     ("tables:\n  log_retention_days: 7.5\n", "tables.log_retention_days"),
+    ("export:\n  capacity: 0\n", "export.capacity"),
 ])
 def test_bad_value_is_named(tmp_path, text, key):
     with pytest.raises(ConfigError, match=f"bad value for '{key}'"):

@@ -40,7 +40,7 @@ def test_run_is_recorded_in_the_manifest(spark, refreshed):
     # the retention labels 2019-07 and trains out of time on 2019-08: tagged on the way
     assert status["tags"].note == "also tagged 2019-08 for the retention stage"
     assert all(status[s].status == "DONE" for s in ("ingest", "aum", "tags", "acquisition", "uplift", "retention",
-                                                    "report"))
+                                                    "report", "export"))
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{7,}", run.code_version) and re.fullmatch(r"[0-9a-f]{16}",
                                                                                             run.conf_hash)
     assert {"jnl_acc_chg", "t01_indpty_id"} <= set(run.input_versions)
