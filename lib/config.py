@@ -23,7 +23,7 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 SOURCE_FORMATS = ("parquet", "csv", "table")
 ENGINE_SETTINGS = ("auto", "graphframes", "dataframe")     # graph.engine (lib/acquisition/graph.py)
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-DELTA_MIN_RETENTION_DAYS = 7     # below this Delta's VACUUM refuses (spark.databricks.delta.retentionDurationCheck)
+DELTA_MIN_RETENTION_DAYS = 7     # Delta's default file retention, the least it deems safe for runs in flight
 
 
 def _number(value: Any) -> bool:

@@ -43,10 +43,10 @@ def run_export(spark: SparkSession, conf: Config, month: str, log) -> str | None
             st.rows_out = len(sheets[lst.name])
     summary = pd.concat(counts, ignore_index=True) if counts else pd.DataFrame(columns=list(SUMMARY_HEADERS))
     with stage(log, f"export files {month}") as st:
-        for (city, org), _ in summary.groupby(list(BRANCH)):
-            mine = {name: frame[(frame.city_name == city) & (frame.org_id == org)].drop(columns=list(BRANCH))
-                    for name, frame in sheets.items()}
-            mine = {name: frame for name, frame in mine.items() if len(frame)}
+        by_branch = {name: dict(iter(frame.drop(columns=list(BRANCH)).groupby([frame.city_name, frame.org_id])))
+                     for name, frame in sheets.items()}
+        for city, org in summary.groupby(list(BRANCH)).groups:
+            mine = {name: groups[(city, org)] for name, groups in by_branch.items() if (city, org) in groups}
             write_bytes(spark, f"{aside}/{city}/{org}.xlsx", workbook(mine))
             for name, frame in mine.items():
                 write_bytes(spark, f"{aside}/{city}/{org}.{name}.csv", csv(frame))
