@@ -45,7 +45,8 @@ def run_export(spark: SparkSession, conf: Config, month: str, log) -> str | None
     with stage(log, f"export files {month}") as st:
         by_branch = {name: dict(iter(frame.drop(columns=list(BRANCH)).groupby([frame.city_name, frame.org_id])))
                      for name, frame in sheets.items()}
-        for city, org in summary.groupby(list(BRANCH)).groups:
+        pairs = list(summary.groupby(list(BRANCH)).groups)
+        for city, org in pairs:
             mine = {name: groups[(city, org)] for name, groups in by_branch.items() if (city, org) in groups}
             write_bytes(spark, f"{aside}/{city}/{org}.xlsx", workbook(mine))
             for name, frame in mine.items():
@@ -56,7 +57,7 @@ def run_export(spark: SparkSession, conf: Config, month: str, log) -> str | None
                 {"entities": "Int64", "kept": "Int64", "cut": "Int64"}).rename(columns=SUMMARY_HEADERS)
             write_bytes(spark, f"{aside}/{city}/summary.xlsx", workbook({"summary": table}))
             write_bytes(spark, f"{aside}/{city}/summary.csv", csv(table))
-        st.rows_out = int(summary.groupby(list(BRANCH)).ngroups)
+        st.rows_out = len(pairs)
         delete_path(spark, root)
         move(spark, aside, root)
     return f"not produced: {', '.join(missing)}" if missing else None

@@ -156,9 +156,14 @@ def measures(scored: DataFrame, threshold: float) -> dict:
 def bucket_counts(scored: DataFrame) -> dict[int, tuple[int, int]]:
     """Positives and negatives per probability bucket floor(prob × ROC_POINTS): at most
     ROC_POINTS + 1 rows, collected."""
-    cut = F.floor(F.col("prob") * ROC_POINTS).cast("int")
-    return {r.b: (r.pos, r.neg) for r in scored.groupBy(cut.alias("b")).agg(
+    return {r.b: (r.pos, r.neg) for r in scored.groupBy(_bucket().alias("b")).agg(
         F.sum("label").alias("pos"), F.sum(1 - F.col("label")).alias("neg")).collect()}
+
+
+def _bucket() -> Column:
+    """A score's ROC bucket, floor(prob × ROC_POINTS): the curve's points and the ranks'
+    offsets use the same buckets."""
+    return F.floor(F.col("prob") * ROC_POINTS).cast("int")
 
 
 def roc(buckets: dict[int, tuple[int, int]]) -> list[dict]:
@@ -187,7 +192,7 @@ def ranked(scored: DataFrame, buckets: dict[int, tuple[int, int]]) -> DataFrame:
     offset = scored.sparkSession.createDataFrame(offsets, "b int, pos_above long, neg_above long")
     ties = Window.partitionBy("b").orderBy(F.col("prob").desc()).rangeBetween(Window.unboundedPreceding, 0)
     rows = Window.partitionBy("b").orderBy(F.col("prob").desc(), "label")
-    bucketed = scored.withColumn("b", F.floor(F.col("prob") * ROC_POINTS).cast("int"))
+    bucketed = scored.withColumn("b", _bucket())
     return (bucketed.join(F.broadcast(offset), "b", how="inner")
             .select("label", "prob",
                     (F.col("pos_above") + F.col("neg_above") + F.row_number().over(rows)).alias("position"),
