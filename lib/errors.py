@@ -34,3 +34,7 @@ class GraphEngineError(RuntimeError):
 
 class NotTrainable(ValueError):
     """The labelled month has no churned (or no retained) customers: no model can be fitted."""
+
+
+class NothingToFollow(MissingInputError):
+    """No list of the months before has been produced: there is no outcome to record yet."""

@@ -16,12 +16,13 @@ from pyspark.sql import SparkSession
 from lib.acquisition.run import run_acquisition
 from lib.aum.run import run_aum
 from lib.config import Config
-from lib.errors import NotTrainable
+from lib.errors import NothingToFollow, NotTrainable
 from lib.export.run import run_export
 from lib.ingest.run import run_ingest
 from lib.io import append_rows, months_in, rows_frame, table_versions
 from lib.logs import new_run_id, one_line
 from lib.months import add_months, month_range
+from lib.outcome.run import run_outcome
 from lib.privacy import scrub
 from lib.provenance import code_version, conf_hash
 from lib.report.run import run_report
@@ -86,6 +87,13 @@ def _retention(spark: SparkSession, conf: Config, month: str, log) -> str | None
     return None
 
 
+def _outcome(spark: SparkSession, conf: Config, month: str, log) -> str | None:
+    try:
+        return run_outcome(spark, conf, month, log)
+    except NothingToFollow as why:     # the first months: no list of the months before
+        raise Skipped(str(why)) from why
+
+
 def _report(spark: SparkSession, conf: Config, month: str, log) -> str | None:
     return run_report(spark, conf, month, log)
 
@@ -95,7 +103,8 @@ def _export(spark: SparkSession, conf: Config, month: str, log) -> str | None:
 
 
 STAGES = (("ingest", _ingest), ("aum", _aum), ("tags", _tags), ("acquisition", _acquisition),
-          ("uplift", _uplift), ("retention", _retention), ("report", _report), ("export", _export))
+          ("uplift", _uplift), ("retention", _retention), ("outcome", _outcome),
+          ("report", _report), ("export", _export))
 
 
 def _versions(spark: SparkSession, database: str, leave_out: tuple[str, ...] = ()) -> dict[str, int]:

@@ -482,6 +482,27 @@ PROSPECT_CRITICAL = TableSpec("prospect_critical", "Critical customers (临界�
     *CONTACT_COLUMNS,
     ("stat_month", "string", STAT_MONTH_DOC),
 ), checks=non_negative("aum_3m", "peak_aum"), change_feed=True)
+OUTCOME_LISTS = ("EXTERNAL", "INTERNAL", "CRITICAL", "WARNING")
+FLAGGED, NOT_FLAGGED = "FLAGGED", "NOT_FLAGGED"     # prospect_outcome.mode of the warning list's rows
+PROSPECT_OUTCOME = TableSpec("prospect_outcome", "What became of the customers and prospects listed in the months "
+                             "before: each entity of a list of list_month, followed months_after (1-3) months later "
+                             "(the warning list at its horizon, scored customers flagged or not)", (
+    ("list_month", "string", "the month of the list (its stat_month)"),
+    ("months_after", "int", "stat_month - list_month: the outcome is by the end of stat_month"),
+    ("list_name", "string", "EXTERNAL (prospect_external), INTERNAL (prospect_internal), CRITICAL (prospect_critical) or "
+                       "WARNING (churn_scores)"),
+    ("mode", "string", "EXTERNAL: SOLO or MULTILATERAL; WARNING: FLAGGED (on the warning list) or NOT_FLAGGED (scored, "
+                       "not flagged); null otherwise"),
+    ("prospect_key", "string", "the entity followed: cpty_key for EXTERNAL, cust_id (cpty_cust_id) otherwise"),
+    ("wealth_cust_id", "string", "SOLO: the wealth customer whose own account elsewhere it is; null otherwise"),
+    ("outcome", "boolean", "MULTILATERAL: a postal customer who opened after list_month transferred with the account "
+                           "under its own name (the prospect opened an account); SOLO: more came back from the account "
+                           "than went to it since list_month; INTERNAL, CRITICAL: a wealth tier in a month since "
+                           "list_month; WARNING: churned (SPEC §4 churn label of list_month)"),
+    ("outcome_month", "string", "the first month the outcome held (null when it has not)"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+), checks=(("list_known", f"list_name IN ({', '.join(repr(n) for n in OUTCOME_LISTS)})"),
+           ("months_after_1_or_more", "months_after >= 1")), change_feed=True)
 ACQUISITION_SUMMARY = TableSpec("acquisition_summary", "The acquisition stage's month in figures, beside the paper's "
                                 "(2019, Henan): prospects per mode, the graph, the component sizes, the engine", (
     ("measure", "string", "what is counted"),

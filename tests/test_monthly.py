@@ -41,6 +41,9 @@ def test_run_is_recorded_in_the_manifest(spark, refreshed):
     assert status["tags"].note == "also tagged 2019-08 for the retention stage"
     assert all(status[s].status == "DONE" for s in ("ingest", "aum", "tags", "acquisition", "uplift", "retention",
                                                     "report", "export"))
+    # the refresh's first month with lists: nothing of the months before to follow (recorded, not failed)
+    assert (status["outcome"].status, status["outcome"].note) == (
+        "SKIPPED", "nothing to follow in 2019-11: no prospect list of 2019-08..2019-10 and no churn scores of 2019-08")
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{7,}", run.code_version) and re.fullmatch(r"[0-9a-f]{16}",
                                                                                             run.conf_hash)
     assert {"jnl_acc_chg", "t01_indpty_id"} <= set(run.input_versions)

@@ -69,10 +69,15 @@ def transfer_links(ledger: DataFrame, wealth: DataFrame) -> DataFrame:
     return summed.transform(_labelled)
 
 
+def external_key(bank: Column, account: Column) -> Column:
+    """cpty_key of an account at another bank: its bank and a pseudonym of bank and number."""
+    return F.concat(bank, F.lit(":"), pseudonym(F.concat(bank, F.lit(":"), account)))
+
+
 def _labelled(summed: DataFrame) -> DataFrame:
     ref, bank = F.col("cpty_ref"), F.col("cpty_bank_code")
     linked, postal = F.col("unlinked").isNull(), F.col("cpty_bank_code") == POSTAL_BANK_CODE
-    key = F.concat(bank, F.lit(":"), pseudonym(F.concat(bank, F.lit(":"), ref)))
+    key = external_key(bank, ref)
     kind = F.when(postal, POSTAL).when(F.coalesce(F.col("own_name"), F.lit(False)), OWN_ACCOUNT).otherwise(EXTERNAL)
     return summed.select(
         "cust_id", "unlinked",

@@ -9,6 +9,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from lib.months import first_day, month_text
+from lib.tables import OUTCOME_LISTS
 from lib.tiers import tier_rank
 
 
@@ -83,3 +84,14 @@ def warning_sample(scores: DataFrame, rows: int) -> DataFrame:
     return (scores.filter(F.col("flagged")).orderBy(F.desc("churn_prob"), "cust_id").limit(rows)
             .select("city_name", "county_name", "org_name", "masked_name", "masked_id_no", "tier", "churn_prob",
                     F.array_join("reasons", "; ").alias("reasons")))
+
+
+def outcome_rates(outcome: DataFrame) -> DataFrame:
+    """Per list, mode and list month of one month's prospect_outcome: the entities
+    followed, how many reached the outcome, and the rate (prospects: converted; warning
+    list: churned, flagged or not)."""
+    order = F.array_position(F.array(*[F.lit(n) for n in OUTCOME_LISTS]), F.col("list_name"))
+    return (outcome.groupBy("list_name", "mode", "list_month", "months_after")
+            .agg(F.count(F.lit(1)).alias("listed_cnt"), F.count(F.when(F.col("outcome"), 1)).alias("outcome_cnt"))
+            .withColumn("outcome_rate", (F.col("outcome_cnt") / F.col("listed_cnt")).cast("double"))
+            .orderBy(order, "mode", "list_month"))

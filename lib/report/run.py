@@ -17,7 +17,7 @@ from lib.report.markup import count, money, ratio, share
 from lib.tables import (
     ACQUISITION_SUMMARY, CHURN_COEFFICIENTS, CHURN_MODEL_CURVES, CHURN_MODEL_METRICS, CHURN_SCORES, CHURN_SCREENING,
     COUNTERPARTY_EDGES, CUSTOMER_MONTH_AUM, DATA_QUALITY, PRODUCT_RECOMMENDATION, PROSPECT_CRITICAL,
-    PROSPECT_EXTERNAL, PROSPECT_INTERNAL, RECOMMENDER_EVAL, TIER_MIGRATION_SUMMARY,
+    PROSPECT_EXTERNAL, PROSPECT_INTERNAL, PROSPECT_OUTCOME, RECOMMENDER_EVAL, TIER_MIGRATION_SUMMARY,
 )
 
 MIGRATION_MONTHS = 12       # months of month-over-month migration in Figure 1
@@ -125,6 +125,19 @@ def _warnings(scores: DataFrame | None, conf, month) -> str:
             + markup.table(sample, {"churn_prob": ratio}))
 
 
+def _outcomes(spark, conf, month) -> str:
+    outcome = _of_month(spark, conf, PROSPECT_OUTCOME.name, month)
+    if outcome is None:
+        return markup.missing(f"no list of the months before {month} to follow yet (see run_manifest)")
+    return (markup.note("The lists of the last three months followed to this month. EXTERNAL MULTILATERAL: the "
+                        "prospect opened an account (a new postal customer moved money from that account under its "
+                        "own name); SOLO: more came back from the customer's own account elsewhere than went to it; "
+                        "INTERNAL and CRITICAL: became a wealth customer. WARNING, at the model's horizon: the share "
+                        "of the customers scored then who churned, flagged and not flagged.")
+            + markup.table(_pandas(figures.outcome_rates(outcome)),
+                           {"listed_cnt": count, "outcome_cnt": count, "outcome_rate": share}))
+
+
 def _quality(spark, conf, month) -> str:
     quality = _of_month(spark, conf, DATA_QUALITY.name, month)
     if quality is None:
@@ -156,6 +169,7 @@ def build(spark: SparkSession, conf: Config, month: str) -> tuple[str, dict[str,
         ("Warning list (Table 4)", _warnings(scores, conf, month)),
         ("Product recommendations (Table 3)", _uplift(spark, conf, month)),
         *acquisition,
+        ("Conversion of earlier lists", _outcomes(spark, conf, month)),
         ("Data quality", _quality(spark, conf, month)),
     ]
     charts = {**tier_charts, **migration_charts, **churn_charts, **graph_charts}
