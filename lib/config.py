@@ -184,13 +184,15 @@ class RetentionConf:
     max_iter: int = 200
     train_share: float = 0.7
     seed: int = 42
+    max_auc_drop: float = 0.02
+    max_psi: float = 0.25
 
     def __post_init__(self) -> None:
         _require_each(self, "retention", ("horizon", "feature_months", "max_iter", "seed"),
                       lambda v: _whole(v) and v >= 1, "is not a whole number >= 1")
         _require_each(self, "retention", ("drop_share", "max_corr", "threshold", "train_share"),
                       lambda v: _number(v) and 0 < v < 1, "is not a number strictly between 0 and 1")
-        _require_each(self, "retention", ("reg", "large_outflow"), lambda v: _number(v) and v >= 0,
+        _require_each(self, "retention", ("reg", "large_outflow", "max_auc_drop", "max_psi"), lambda v: _number(v) and v >= 0,
                       "is not a non-negative number")
         _require(self.population_min_aum is None or (_number(self.population_min_aum) and self.population_min_aum >= 0),
                  "retention.population_min_aum", f"{self.population_min_aum!r} is not null or a non-negative amount")

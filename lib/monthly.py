@@ -81,10 +81,9 @@ def _retention(spark: SparkSession, conf: Config, month: str, log) -> str | None
         raise Skipped(f"labels need customer_month_aum for {first}..{month} "
                       f"({conf.retention.horizon} months after each reference month); missing {', '.join(missing)}")
     try:
-        run_retention(spark, conf, month, log)
+        return run_retention(spark, conf, month, log)
     except NotTrainable as why:     # early months: nobody has churned yet
         raise Skipped(f"no churn model this month: {why}") from why
-    return None
 
 
 def _outcome(spark: SparkSession, conf: Config, month: str, log) -> str | None:

@@ -368,6 +368,27 @@ CHURN_SCORES = TableSpec("churn_scores", "Churn probability of this month's popu
     *CONTACT_COLUMNS,
     ("stat_month", "string", STAT_MONTH_DOC),
 ), checks=probability("churn_prob") + tier_known("tier") + non_negative("aum_month_avg"), change_feed=True, zorder="cust_id")
+CHURN_CHAMPION = TableSpec("churn_champion", "Champion / challenger: this month's retrained churn model against the "
+                           "model in use, on the same labelled month, and which of them scored the month", (
+    ("champion_month", "string", "the run month whose model was the champion before this run (null: none)"),
+    ("champion_ref_month", "string", "the reference month the champion was trained on"),
+    ("challenger_ref_month", "string", "the reference month this run's model was trained on"),
+    ("eval_month", "string", "the labelled month both are tested on: out of time for the champion, and for the "
+                             "challenger's recipe trained a month earlier"),
+    ("champion_auc", "double", "the champion's AUC on eval_month"),
+    ("challenger_auc", "double", "the challenger's out-of-time AUC on eval_month"),
+    ("champion_ks", "double", "the champion's KS on eval_month"),
+    ("challenger_ks", "double", "the challenger's out-of-time KS on eval_month"),
+    ("score_psi", "double", "the challenger's population stability: PSI of its churn_prob on this month's customers "
+                            "against its churn_prob on those it was trained on"),
+    ("max_auc_drop", "double", "retention.max_auc_drop of the run"),
+    ("max_psi", "double", "retention.max_psi of the run"),
+    ("decision", "string", "FIRST (no champion before), PROMOTED (the challenger is the champion now) or KEPT (the "
+                           "champion scored the month)"),
+    ("reason", "string", "why, in words"),
+    ("model_month", "string", "the run month whose model scored this month: the champion after this run"),
+    ("stat_month", "string", STAT_MONTH_DOC),
+), checks=(("decision_known", "decision IN ('FIRST', 'PROMOTED', 'KEPT')"),))
 RUN_MANIFEST = TableSpec("run_manifest", "One row per monthly refresh run (appended, never replaced): what ran, on "
                          "which code, conf and data versions, and how it ended", (
     ("run_id", "string", "unique id of the run"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
+from html import escape as html_escape
 
 import matplotlib.image
 import pytest
@@ -23,7 +24,7 @@ from tests.privacy import personal_values, tables_with_personal_data
 pytestmark = pytest.mark.integration     # end to end: see tests/conftest.py
 
 GOLD = ("customer_month_aum", "tier_migration", "customer_tags", "tag_coverage", "product_recommendation",
-        "recommender_eval", "churn_features", "churn_scores", "churn_model_metrics", "data_quality",
+        "recommender_eval", "churn_features", "churn_scores", "churn_model_metrics", "churn_champion", "data_quality",
         "counterparty_edges", "prospect_external", "prospect_internal", "prospect_critical", "acquisition_summary")
 
 
@@ -103,9 +104,15 @@ def test_report_shows_the_months_figures_as_an_independent_reader_sees_them(spar
     assert f"HOLDOUT</td><td>{MONTH[:5]}" in html and f'<td class="num">{auc["HOLDOUT"]:.3f}</td>' in html
     for title in ("Wealth tiers", "Tier migration (Figure 1)", "Churn model (Figure 5, ROC and KS)",
                   "Warning list (Table 4)", "Product recommendations (Table 3)", "Acquisition (§5.3.1)",
-                  "Counterparty ego graph (Figure 3)", "Internal prospects (Figure 4)", "Data quality"):
+                  "Counterparty ego graph (Figure 3)", "Internal prospects (Figure 4)", "Conversion of earlier lists",
+                  "Data quality"):
         assert f"<h2>{title}</h2>" in html
-    assert "Not available" not in html
+    # the refresh's first month with lists has none of the months before to follow; every other section is there
+    assert re.findall(r"Not available: [^<]*", html) == [
+        f"Not available: no list of the months before {MONTH} to follow yet (see run_manifest)"]
+    verdict = DeltaTable(f"{gold}/churn_champion").to_pandas(filters=month).iloc[0]
+    assert html_escape(f"Champion / challenger: {verdict.reason}. This month's scores come from the model of "
+                       f"{verdict.model_month}.") in html
     summary = DeltaTable(f"{gold}/acquisition_summary").to_pandas(filters=month).set_index("measure")
     for measure in ("solo_customers", "multilateral_counterparties", "internal_prospects", "critical_customers"):
         value, paper = summary.value[measure], int(summary.paper_value[measure])

@@ -156,3 +156,45 @@ def test_missing_tags_is_a_clear_error(conf, churn_province, retained, caplog):
     # 2019-12 needs tags of 2019-08, 2019-09 and 2019-12; 2019-12 was never tagged
     assert retention.main(job_args(conf, churn_province, "ret", "--month", "2019-12")) == 1
     assert re.search(r"ret\.customer_tags has no rows for (2019-08, )?2019-12: run the tags job", caplog.text)
+
+
+def test_champion_measured_on_the_same_month_as_the_challenger(spark, conf, retained):
+    """2019-10's challenger against the champion of 2019-09 (trained on 2019-06), both on the
+    labelled customers of 2019-07; the champion's AUC and KS are scikit-learn's."""
+    verdict = of_month(spark, "churn_champion").first()
+    assert (verdict.champion_month, verdict.champion_ref_month, verdict.challenger_ref_month, verdict.eval_month) == (
+        "2019-09", PREV, REF, REF)
+    champion = PipelineModel.load(f"{dataclasses.replace(conf, database='ret').model_dir('retention', '2019-09')}/model")
+    labelled = churn_model.with_dummies(of_month(spark, "churn_features").filter("role IN ('TRAIN', 'TEST')"))
+    scored = champion.transform(labelled).select("label", churn_model.churn_prob().alias("prob")).toPandas()
+    assert verdict.champion_auc == pytest.approx(roc_auc_score(scored.label, scored.prob), abs=1e-9)
+    fpr, tpr, _ = roc_curve(scored.label, scored.prob)
+    assert verdict.champion_ks == pytest.approx(max(tpr - fpr), abs=1e-12)
+    oot = of_month(spark, "churn_model_metrics").filter("eval_set = 'OUT_OF_TIME'").first()
+    assert (verdict.challenger_auc, verdict.challenger_ks) == (oot.auc, oot.ks)
+    first = of_month(spark, "churn_champion", "2019-09").first()
+    assert (first.decision, first.champion_month, first.model_month) == ("FIRST", None, "2019-09")
+
+
+def test_champion_kept_when_the_challenger_fails_the_gate(spark, conf, churn_province, retained):
+    """Re-run 2019-10 with max_psi so low that any reshuffle fails: the champion of 2019-09
+    scores the month (its saved model's probabilities, its reference month), and the
+    verdict says why; then back to the defaults, which promote the challenger again."""
+    from lib.logs import get_logger
+    from lib.retention.run import run_retention
+
+    strict = dataclasses.replace(conf, database="ret", retention=dataclasses.replace(conf.retention, max_psi=1e-9))
+    note = run_retention(spark, strict, MONTH, get_logger("retention"))
+    verdict = of_month(spark, "churn_champion").first()
+    assert verdict.decision == "KEPT" and verdict.model_month == "2019-09" and note == verdict.reason
+    assert re.fullmatch(r"champion kept: its score PSI \d\.\d{3} \(this month's customers against those it was "
+                        r"trained on\) is not below retention.max_psi 1e-09", note) and verdict.score_psi > 1e-9
+    champion = PipelineModel.load(f"{strict.model_dir('retention', '2019-09')}/model")
+    rows = churn_model.with_dummies(of_month(spark, "churn_features").filter("role = 'SCORE'"))
+    expected = champion.transform(rows).select("cust_id", churn_model.churn_prob().alias("churn_prob"))
+    scores = of_month(spark, "churn_scores")
+    assert_df_equality(scores.select("cust_id", "churn_prob"), expected, ignore_row_order=True, ignore_nullable=True,
+                       ignore_metadata=True)
+    assert {r.model_month for r in scores.select("model_month").distinct().collect()} == {PREV}
+    run_retention(spark, dataclasses.replace(conf, database="ret"), MONTH, get_logger("retention"))
+    assert of_month(spark, "churn_champion").first().model_month == MONTH

@@ -44,7 +44,8 @@ def listed(external: DataFrame | None, internal: DataFrame | None, critical: Dat
     for rows, name, key in ((internal, "INTERNAL", "cpty_cust_id"), (critical, "CRITICAL", "cust_id")):
         if rows is not None:
             parts.append(rows.select(F.col("stat_month").alias("list_month"), F.lit(name).alias("list_name"),
-                                     none.alias("mode"), F.col(key).alias("prospect_key"), none.alias("wealth_cust_id")))
+                                     none.alias("mode"), F.col(key).alias("prospect_key"),
+                                     none.alias("wealth_cust_id")))
     out = parts[0]
     for part in parts[1:]:
         out = out.unionByName(part)

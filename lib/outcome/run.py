@@ -22,13 +22,14 @@ PROSPECT_LISTS = (PROSPECT_EXTERNAL, PROSPECT_INTERNAL, PROSPECT_CRITICAL)
 def run_outcome(spark: SparkSession, conf: Config, month: str, log) -> str:
     """Write prospect_outcome of `month`; a note naming what was followed and what was not there."""
     follow_months = [add_months(month, -k) for k in range(follow.FOLLOW_MONTHS, 0, -1)]
-    present = {spec.name: sorted(set(follow_months) & months_in(spark, conf.table(spec.name))) for spec in PROSPECT_LISTS}
+    present = {spec.name: sorted(set(follow_months) & months_in(spark, conf.table(spec.name)))
+               for spec in PROSPECT_LISTS}
     warned = add_months(month, -conf.retention.horizon)
     scored = warned in months_in(spark, conf.table(CHURN_SCORES.name))
     listed_months = sorted({m for months in present.values() for m in months})
     if not listed_months and not scored:
-        raise NothingToFollow(f"nothing to follow in {month}: no prospect list of {follow_months[0]}..{follow_months[-1]} "
-                              f"and no churn scores of {warned}")
+        raise NothingToFollow(f"nothing to follow in {month}: no prospect list of "
+                              f"{follow_months[0]}..{follow_months[-1]} and no churn scores of {warned}")
     parts = []
     if listed_months:
         with stage(log, f"prospects listed {listed_months[0]}..{listed_months[-1]} followed to {month}"):

@@ -15,7 +15,7 @@ from lib.provenance import code_version, conf_hash
 from lib.report import acquisition_sections, figures, markup, plots
 from lib.report.markup import count, money, ratio, share
 from lib.tables import (
-    ACQUISITION_SUMMARY, CHURN_COEFFICIENTS, CHURN_MODEL_CURVES, CHURN_MODEL_METRICS, CHURN_SCORES, CHURN_SCREENING,
+    ACQUISITION_SUMMARY, CHURN_CHAMPION, CHURN_COEFFICIENTS, CHURN_MODEL_CURVES, CHURN_MODEL_METRICS, CHURN_SCORES, CHURN_SCREENING,
     COUNTERPARTY_EDGES, CUSTOMER_MONTH_AUM, DATA_QUALITY, PRODUCT_RECOMMENDATION, PROSPECT_CRITICAL,
     PROSPECT_EXTERNAL, PROSPECT_INTERNAL, PROSPECT_OUTCOME, RECOMMENDER_EVAL, TIER_MIGRATION_SUMMARY,
 )
@@ -103,7 +103,8 @@ def _churn(spark, conf, month) -> tuple[str, dict[str, bytes], DataFrame | None]
     charts = {"churn_by_volatility.png": plots.category_chart(rates, "asset volatility class"),
               "roc_ks.png": plots.roc_ks_chart(roc, metrics)}
     shares = {c: share for c in ("base_rate", "accuracy", "precision_at_threshold", "recall_at_threshold")}
-    return (markup.figure(charts["churn_by_volatility.png"], "Churn rate of the training customers by asset "
+    return (_champion(spark, conf, month)
+            + markup.figure(charts["churn_by_volatility.png"], "Churn rate of the training customers by asset "
                           "volatility class")
             + markup.figure(charts["roc_ks.png"], "ROC of the hold-out and out-of-time tests; KS curves of the "
                             "hold-out")
@@ -113,6 +114,19 @@ def _churn(spark, conf, month) -> tuple[str, dict[str, bytes], DataFrame | None]
             + markup.note(f"The {COEFFICIENT_ROWS} largest coefficients on standardised features (> 0 raises "
                           "the churn probability); psi: drift against last month's scoring.")
             + markup.table(coefficients, {"coefficient": ratio, "psi": ratio})), charts, of[CHURN_SCORES.name]
+
+
+def _champion(spark, conf, month) -> str:
+    verdict = _of_month(spark, conf, CHURN_CHAMPION.name, month)
+    if verdict is None:
+        return markup.missing(f"no champion / challenger verdict for {month} (a run before the gate existed)")
+    row = _pandas(verdict.select("decision", "model_month", "champion_month", "champion_auc", "challenger_auc",
+                                 "champion_ks", "challenger_ks", "score_psi", "reason"))
+    return (markup.note(f"Champion / challenger: {row.reason[0]}. This month's scores come from the model of "
+                        f"{row.model_month[0]}.")
+            + markup.table(row.drop(columns="reason"), {c: ratio for c in ("champion_auc", "challenger_auc",
+                                                                           "champion_ks", "challenger_ks",
+                                                                           "score_psi")}))
 
 
 def _warnings(scores: DataFrame | None, conf, month) -> str:
