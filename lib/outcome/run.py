@@ -4,12 +4,13 @@ named in the stage's note; with none at all there is nothing to follow."""
 from __future__ import annotations
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from lib.config import Config
 from lib.errors import NothingToFollow
 from lib.io import months_in, read_gold, read_months, read_silver, replace_months
 from lib.logs import stage
-from lib.months import add_months, month_range
+from lib.months import add_months, month_range, month_text
 from lib.outcome import follow
 from lib.retention import dataset
 from lib.tables import (
@@ -39,7 +40,9 @@ def run_outcome(spark: SparkSession, conf: Config, month: str, log) -> str:
             after = month_range(add_months(listed_months[0], 1), month)
             aum = read_gold(spark, conf, CUSTOMER_MONTH_AUM.name, after, "aum")
             transfers = follow.external_transfers(read_silver(spark, conf, "jnl_acc_chg", after))
-            customers = read_silver(spark, conf, "t01_indpty_id", [month])
+            # only customers who opened after a list month can be a prospect who opened an account
+            customers = read_silver(spark, conf, "t01_indpty_id", [month]).filter(
+                month_text(F.col("open_dt")) > listed_months[0])
             parts.append(follow.prospect_outcomes(entities, month, aum, transfers, customers))
     if scored:
         with stage(log, f"warning list {warned} at its horizon {month}"):

@@ -26,8 +26,7 @@ from lib.months import add_months, month_range
 from lib.retention import champion, churn_model, dataset
 from lib.tables import (
     CHURN_CHAMPION, CHURN_COEFFICIENTS, CHURN_CONTINUOUS, CHURN_FEATURES, CHURN_MODEL_CURVES, CHURN_MODEL_METRICS,
-    CHURN_SCORES,
-    CHURN_SCREENING, CUSTOMER_MONTH_ACTIVITY, CUSTOMER_MONTH_AUM, CUSTOMER_TAGS,
+    CHURN_SCORES, CHURN_SCREENING, CUSTOMER_MONTH_ACTIVITY, CUSTOMER_MONTH_AUM, CUSTOMER_TAGS,
 )
 
 
@@ -77,6 +76,7 @@ def _challenge(spark: SparkSession, conf: Config, month: str, model: PipelineMod
     model that scores it: this run's (the challenger) unless the champion is kept."""
     retention, ref = conf.retention, add_months(month, -conf.retention.horizon)
     held = _champion(spark, conf, month)
+
     def scores(*roles):
         return _scored(model, role(*roles)).select(F.col("prob").alias("churn_prob"))
     psi = churn_model.psis(scores("SCORE"), scores("TRAIN"), ["churn_prob"])["churn_prob"]
