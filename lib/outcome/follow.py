@@ -92,8 +92,10 @@ def first_events(entities: DataFrame, events: DataFrame) -> DataFrame:
 def money_back(solo: DataFrame, transfers: DataFrame) -> DataFrame:
     """KEYS, outcome_month: for each SOLO entity, the first month by whose end more has come
     back from the account than gone to it since its list month; null when none has."""
-    flows = (transfers.groupBy(F.col("cust_id").alias("wealth_cust_id"), F.col("cpty_key").alias("prospect_key"),
-                               F.col("stat_month").alias("event_month")).agg(F.sum("net_in").alias("net_in")))
+    pairs = solo.select(F.col("wealth_cust_id").alias("cust_id"), F.col("prospect_key").alias("cpty_key")).distinct()
+    flows = (transfers.join(pairs, ["cust_id", "cpty_key"], how="left_semi")     # only the listed accounts' records
+             .groupBy(F.col("cust_id").alias("wealth_cust_id"), F.col("cpty_key").alias("prospect_key"),
+                      F.col("stat_month").alias("event_month")).agg(F.sum("net_in").alias("net_in")))
     after = F.col("event_month") > F.col("list_month")
     running = F.sum(F.when(after, F.col("net_in"))).over(Window.partitionBy(*KEYS).orderBy("event_month"))
     return (solo.join(flows, ["wealth_cust_id", "prospect_key"], how="left")
