@@ -124,11 +124,17 @@ def table_location(spark: SparkSession, table: str) -> str:
 
 
 def _commits(spark: SparkSession, log: str) -> list[int]:
-    """The commit numbers in a table's _delta_log folder, newest first: a listing, no Spark
-    job and no snapshot. Log clean-up never removes the newest commit file."""
+    """The commit numbers in a table's _delta_log folder, newest first."""
+    return [version for version, _ in _commit_times(spark, log)]
+
+
+def _commit_times(spark: SparkSession, log: str) -> list[tuple[int, int]]:
+    """(commit number, file modification time in ms) of each commit in a table's _delta_log
+    folder, newest first: a listing, no Spark job and no snapshot. Log clean-up never
+    removes the newest commit file."""
     fs, hpath = _file_system(spark, log)
-    found = (re.fullmatch(r"(\d{20})\.json", s.getPath().getName()) for s in fs.listStatus(hpath))
-    return sorted((int(f.group(1)) for f in found if f), reverse=True)
+    found = ((re.fullmatch(r"(\d{20})\.json", s.getPath().getName()), s) for s in fs.listStatus(hpath))
+    return sorted(((int(f.group(1)), s.getModificationTime()) for f, s in found if f), reverse=True)
 
 
 def quote(text: str) -> str:
@@ -230,13 +236,24 @@ def move(spark: SparkSession, source: str, target: str) -> bool:
     return bool(fs.rename(hsource, _file_system(spark, target)[1]))
 
 
+# months_in's answers by (table folder, version, that commit's time): a table's months
+# change only with a commit, and listing its files is a Spark job each time it is asked.
+_MONTHS: dict[tuple[str, int, int], frozenset[str]] = {}
+
+
 def months_in(spark: SparkSession, table: str) -> set[str]:
     """The stat_month partitions a table has (none when it does not exist), from the folder
-    names in the Delta log's list of data files: no data file is read."""
+    names in the Delta log's list of data files: no data file is read, and the list is
+    made once per table version."""
     if not spark.catalog.tableExists(table):
         return set()
-    folders = (re.search(r"/stat_month=([^/]+)/[^/]+$", path) for path in spark.table(table).inputFiles())
-    return {unquote(found.group(1)) for found in folders if found}
+    location = table_location(spark, table)
+    version, when = _commit_times(spark, f"{location}/_delta_log")[0]
+    key = (location, version, when)
+    if key not in _MONTHS:
+        folders = (re.search(r"/stat_month=([^/]+)/[^/]+$", path) for path in spark.table(table).inputFiles())
+        _MONTHS[key] = frozenset(unquote(found.group(1)) for found in folders if found)
+    return set(_MONTHS[key])
 
 
 def month_or_none(spark: SparkSession, table: str, month: str) -> DataFrame | None:

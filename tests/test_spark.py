@@ -67,6 +67,26 @@ def test_months_are_read_from_the_delta_log_not_the_data(spark, warehouse):
     assert months_in(spark, "probe_months.absent") == set()
 
 
+def test_months_follow_every_commit_and_a_table_made_again(spark):
+    """months_in keeps its answer per table version: a write, a delete and a table dropped
+    and created again under the same name are each seen at once."""
+    def write(month: str) -> None:
+        rows = spark.range(1).select(F.col("id").alias("v"), F.lit(month).alias("stat_month"))
+        replace_months(spark, rows, "probe_seen", SPEC, [month])
+
+    write("2019-01")
+    assert months_in(spark, "probe_seen.probe") == {"2019-01"}
+    write("2019-02")
+    assert months_in(spark, "probe_seen.probe") == {"2019-01", "2019-02"}
+    spark.sql("DELETE FROM probe_seen.probe WHERE stat_month = '2019-01'")
+    assert months_in(spark, "probe_seen.probe") == {"2019-02"}
+    spark.sql("DROP TABLE probe_seen.probe")
+    write("2019-03")                       # versions 0 and 1 again, of another table
+    assert months_in(spark, "probe_seen.probe") == {"2019-03"}
+    write("2019-04")
+    assert months_in(spark, "probe_seen.probe") == {"2019-03", "2019-04"}
+
+
 def test_rows_written_are_those_of_the_writes_own_commit_not_the_last_one(spark):
     """Runs of other months may commit after this write and before its count is read."""
     def write(months: list[str], n: int) -> int:

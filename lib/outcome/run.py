@@ -39,7 +39,8 @@ def run_outcome(spark: SparkSession, conf: Config, month: str, log) -> str:
             entities = follow.listed(*(lists[spec.name] for spec in PROSPECT_LISTS))
             after = month_range(add_months(listed_months[0], 1), month)
             aum = read_gold(spark, conf, CUSTOMER_MONTH_AUM.name, after, "aum")
-            transfers = follow.external_transfers(read_silver(spark, conf, "jnl_acc_chg", after))
+            # read once for both rules that use it (MULTILATERAL and SOLO)
+            transfers = follow.external_transfers(read_silver(spark, conf, "jnl_acc_chg", after)).localCheckpoint()
             # only customers who opened after a list month can be a prospect who opened an account
             customers = read_silver(spark, conf, "t01_indpty_id", [month]).filter(
                 month_text(F.col("open_dt")) > listed_months[0])

@@ -70,16 +70,15 @@ def _champion(spark: SparkSession, conf: Config, month: str) -> tuple[str, str, 
     return last.model_month, json.loads(saved)["ref_month"], PipelineModel.load(f"{folder}/model")
 
 
-def _challenge(spark: SparkSession, conf: Config, month: str, model: PipelineModel, role,
+def _challenge(spark: SparkSession, conf: Config, month: str, model: PipelineModel, role, challenger: DataFrame,
                oot: dict) -> tuple[dict, tuple[str, str, PipelineModel]]:
     """The churn_champion row of `month` and (run month, reference month, model) of the
-    model that scores it: this run's (the challenger) unless the champion is kept."""
+    model that scores it: this run's (the challenger, whose SCORE rows are `challenger`)
+    unless the champion is kept."""
     retention, ref = conf.retention, add_months(month, -conf.retention.horizon)
     held = _champion(spark, conf, month)
-
-    def scores(*roles):
-        return _scored(model, role(*roles)).select(F.col("prob").alias("churn_prob"))
-    psi = churn_model.psis(scores("SCORE"), scores("TRAIN"), ["churn_prob"])["churn_prob"]
+    train = _scored(model, role("TRAIN")).select(F.col("prob").alias("churn_prob"))
+    psi = churn_model.psis(challenger.select(F.col("prob").alias("churn_prob")), train, ["churn_prob"])["churn_prob"]
     against = churn_model.measures(_scored(held[2], role("TRAIN", "TEST")), retention.threshold) if held else None
     decision, why = champion.decide(against["auc"] if against else None, oot["auc"], psi, retention.max_auc_drop,
                                     retention.max_psi)
@@ -120,11 +119,13 @@ def run_retention(spark: SparkSession, conf: Config, month: str, log) -> str:
                                     retention.max_iter)
         oot = churn_model.measures(_scored(oot_model, role("TRAIN", "TEST")), retention.threshold)
     with stage(log, f"champion / challenger {month}"):
-        verdict, scorer = _challenge(spark, conf, month, model, role, oot)
+        # the challenger's scores of M, computed once for its PSI and, if it is promoted, for churn_scores
+        challenger = _scored(model, role("SCORE")).localCheckpoint()
+        verdict, scorer = _challenge(spark, conf, month, model, role, challenger, oot)
         scorer_month, scorer_ref, scoring = scorer
         inputs_used = scoring.stages[0].getInputCols()
     with stage(log, f"score {month} with the model of {scorer_month}") as st:
-        scored = _scored(scoring, role("SCORE"))
+        scored = challenger if scoring is model else _scored(scoring, role("SCORE"))
         now = read_months(spark, conf.table(CUSTOMER_MONTH_AUM.name), [month])
         people = contacts(read_silver(spark, conf, "t01_indpty_id", [month]),
                           read_silver(spark, conf, "org_dim", [month]))
