@@ -30,6 +30,9 @@ def job_parser(job: str, description: str, needs_month: bool = True) -> argparse
     parser.add_argument("--warehouse", help="override paths.warehouse")
     parser.add_argument("--database", help="override database")
     parser.add_argument("--source-format", choices=SOURCE_FORMATS, help="override source.format")
+    parser.add_argument("--customers-sample", type=float, metavar="SHARE",
+                        help="override customers_sample: run on a slice of the customers (e.g. 0.01) in a "
+                             "database of its own, <database>_sample_<share>")
     parser.add_argument("--jars-dir", help="override spark.jars_dir: ship the JVM jars frozen there by "
                                            "scripts/freeze_jars.sh instead of resolving spark.packages")
     return parser
@@ -58,6 +61,7 @@ def conf_from_args(args: argparse.Namespace) -> Config:
         "source.format": args.source_format,
         "spark.jars_dir": args.jars_dir,
         "ledger_start": getattr(args, "ledger_start", None),
+        "customers_sample": args.customers_sample,
     })
 
 

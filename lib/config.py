@@ -11,6 +11,7 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -23,6 +24,7 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 SOURCE_FORMATS = ("parquet", "csv", "table")
 ENGINE_SETTINGS = ("auto", "graphframes", "dataframe")     # graph.engine (lib/acquisition/graph.py)
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+SAMPLE_BUCKETS = 10_000      # customers_sample is a whole number of 1/SAMPLE_BUCKETS (lib/ingest/sample.py)
 DELTA_MIN_RETENTION_DAYS = 7     # Delta's default file retention, the least it deems safe for runs in flight
 
 
@@ -32,6 +34,18 @@ def _number(value: Any) -> bool:
 
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _share(value: Any) -> bool:
+    """customers_sample: a share in (0, 1], a whole number of 1/SAMPLE_BUCKETS."""
+    return _number(value) and 0 < value <= 1 and abs(value * SAMPLE_BUCKETS - round(value * SAMPLE_BUCKETS)) < 1e-9
+
+
+def sample_database(database: str, share: float) -> str:
+    """The database a run on a slice of the customers reads and writes, never the
+    province's own: wealth with 0.01 -> wealth_sample_0_01."""
+    text = format((Decimal(round(share * SAMPLE_BUCKETS)) / SAMPLE_BUCKETS).normalize(), "f")
+    return f"{database}_sample_{text.replace('.', '_')}"
 
 
 class _BadValue(ConfigError):
@@ -192,8 +206,8 @@ class RetentionConf:
                       lambda v: _whole(v) and v >= 1, "is not a whole number >= 1")
         _require_each(self, "retention", ("drop_share", "max_corr", "threshold", "train_share"),
                       lambda v: _number(v) and 0 < v < 1, "is not a number strictly between 0 and 1")
-        _require_each(self, "retention", ("reg", "large_outflow", "max_auc_drop", "max_psi"), lambda v: _number(v) and v >= 0,
-                      "is not a non-negative number")
+        _require_each(self, "retention", ("reg", "large_outflow", "max_auc_drop", "max_psi"),
+                      lambda v: _number(v) and v >= 0, "is not a non-negative number")
         _require(self.population_min_aum is None or (_number(self.population_min_aum) and self.population_min_aum >= 0),
                  "retention.population_min_aum", f"{self.population_min_aum!r} is not null or a non-negative amount")
 
@@ -282,12 +296,15 @@ class Config:
     tables: TablesConf = TablesConf()
     export: ExportConf = ExportConf()
     ledger_start: str | None = None     # the ledger's first month: aum starts it from zero balances
+    customers_sample: float | None = None   # a slice of the customers (lib/ingest/sample.py); None: all
 
     def __post_init__(self) -> None:
         _require(isinstance(self.database, str) and _DB_NAME.match(self.database) is not None, "database",
                  f"{self.database!r} is not a lower_snake_case name")
         _require(self.ledger_start is None or is_month(self.ledger_start), "ledger_start",
                  f"{self.ledger_start!r} is not null or a month YYYY-MM")
+        _require(self.customers_sample is None or _share(self.customers_sample), "customers_sample",
+                 f"{self.customers_sample!r} is not null or a share in (0, 1] in steps of 1/{SAMPLE_BUCKETS:,}")
         _require(not self.graph.packages or bool(self.spark.graphframes_package), "graph.packages",
                  "is true but spark.graphframes_package names no coordinate")
 
@@ -422,10 +439,13 @@ def _build(env: str, raw: dict, source: str) -> Config:
     spark_raw = dict(raw.get("spark") or {})
     spark_raw["packages"] = tuple(spark_raw.get("packages") or ())
     spark_raw["settings"] = {str(k): str(v) for k, v in (spark_raw.get("settings") or {}).items()}
+    database, sample = raw.get("database"), raw.get("customers_sample")
+    if isinstance(database, str) and _share(sample):
+        database = sample_database(database, sample)      # a slice never reads or writes the province's tables
     try:
         return Config(
             env=env,
-            database=raw.get("database"),
+            database=database,
             paths=_section(Paths, raw.get("paths"), "paths", source),
             source=_section(Source, raw.get("source") or {}, "source", source),
             spark=_section(SparkConf, spark_raw, "spark", source),
@@ -441,6 +461,7 @@ def _build(env: str, raw: dict, source: str) -> Config:
             tables=_section(TablesConf, raw.get("tables") or {}, "tables", source),
             export=_section(ExportConf, raw.get("export") or {}, "export", source),
             ledger_start=raw.get("ledger_start"),
+            customers_sample=sample,
         )
     except _BadValue as err:
         raise ConfigError(f"{source}: {err}") from None

@@ -49,6 +49,7 @@ def test_unknown_top_level_key_is_named(tmp_path):
     ("source:\n  format: xlsx\n", "source.format"),
     ("database: Wealth-DB\n", "database"),
     ("ledger_start: 2019-13\n", "ledger_start"),
+    ("customers_sample: 0.00005\n", "customers_sample"),
     ("spark:\n  packages: [io.delta]\n", "spark.packages"),
     ("uplift:\n  als_rank: 6\n", "uplift.als_rank"),
     ("uplift:\n  min_score: 2\n", "uplift.min_score"),
@@ -100,6 +101,7 @@ JOBS = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "jobs").
 @pytest.mark.parametrize("flags, reason", [
     (["--env", "prod"], "unknown environment 'prod': no "),
     (["--database", "x;y"], "bad value for 'database': 'x;y' is not a lower_snake_case name"),
+    (["--customers-sample", "1.5"], "bad value for 'customers_sample': 1.5 is not null or a share in (0, 1]"),
 ])
 def test_a_missing_or_invalid_conf_exits_2_with_one_line_before_spark(job, flags, reason, capsys):
     with pytest.raises(SystemExit) as ended:

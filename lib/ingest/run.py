@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 from lib.config import Config
 from lib.ingest import validation as V
 from lib.ingest.rules import TABLE_RULES
+from lib.ingest.sample import customers_slice
 from lib.ingest.split import (
     INGEST_ORDER, Validated, check_limits, check_volumes, month_volumes, quality_counts, quarantine_rows,
     silver_rows, validate_months,
@@ -39,6 +40,9 @@ def run_ingest(spark: SparkSession, conf: Config, first: str, last: str, log) ->
     prior = read_prior_chain(spark, conf, first)
     with stage(log, f"validate {span}") as st:
         raw = {table: read_raw(spark, conf, table) for table in INGEST_ORDER}
+        if conf.customers_sample is not None:
+            log.info("ingest %s: a slice of %s of the customers, into %s", span, conf.customers_sample, conf.database)
+            raw = customers_slice(raw, conf.customers_sample)
         filed = {table: filed_undated(spark, conf, table, months) for table in INGEST_ORDER
                  if TABLE_RULES[table].datable}
         validated = validate_months(raw, months, conf.quality, prior, filed)
