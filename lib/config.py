@@ -36,15 +36,20 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def sample_buckets(share: float) -> int:
+    """How many of the SAMPLE_BUCKETS hash buckets of customers a customers_sample share takes."""
+    return round(share * SAMPLE_BUCKETS)
+
+
 def _share(value: Any) -> bool:
     """customers_sample: a share in (0, 1], a whole number of 1/SAMPLE_BUCKETS."""
-    return _number(value) and 0 < value <= 1 and abs(value * SAMPLE_BUCKETS - round(value * SAMPLE_BUCKETS)) < 1e-9
+    return _number(value) and 0 < value <= 1 and abs(value * SAMPLE_BUCKETS - sample_buckets(value)) < 1e-9
 
 
 def sample_database(database: str, share: float) -> str:
     """The database a run on a slice of the customers reads and writes, never the
     province's own: wealth with 0.01 -> wealth_sample_0_01."""
-    text = format((Decimal(round(share * SAMPLE_BUCKETS)) / SAMPLE_BUCKETS).normalize(), "f")
+    text = format((Decimal(sample_buckets(share)) / SAMPLE_BUCKETS).normalize(), "f")
     return f"{database}_sample_{text.replace('.', '_')}"
 
 

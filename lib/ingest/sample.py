@@ -7,14 +7,14 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lib.config import SAMPLE_BUCKETS as BUCKETS
+from lib.config import SAMPLE_BUCKETS, sample_buckets
 
 
 def in_sample(cust_id: Column, share: float) -> Column:
-    """True for a customer of the slice (crc32 of the UTF-8 id, modulo BUCKETS, below
-    share x BUCKETS) and for a row without a customer."""
-    bucket = F.pmod(F.crc32(cust_id.cast("binary")), F.lit(BUCKETS))
-    return cust_id.isNull() | (bucket < F.lit(round(share * BUCKETS)))
+    """True for a customer of the slice (crc32 of the UTF-8 id, modulo SAMPLE_BUCKETS,
+    below the share's number of buckets) and for a row without a customer."""
+    bucket = F.pmod(F.crc32(cust_id.cast("binary")), F.lit(SAMPLE_BUCKETS))
+    return cust_id.isNull() | (bucket < F.lit(sample_buckets(share)))
 
 
 def customers_slice(raw: dict[str, DataFrame], share: float) -> dict[str, DataFrame]:
