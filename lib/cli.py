@@ -20,7 +20,9 @@ def month_arg(text: str) -> str:
 
 def job_parser(job: str, description: str, needs_month: bool = True) -> argparse.ArgumentParser:
     """--month, --env, --raw-root, --warehouse, --database; jobs add their own flags."""
-    parser = argparse.ArgumentParser(prog=f"jobs/{job}.py", description=description)
+    # no abbreviations: scripts/submit.sh reads these flags out of any job's, and there an
+    # abbreviation would take a job's own flag (generate's --customers) for --customers-sample
+    parser = argparse.ArgumentParser(prog=f"jobs/{job}.py", description=description, allow_abbrev=False)
     parser.add_argument("--month", type=month_arg, required=needs_month,
                         help="the month to process, YYYY-MM")
     parser.add_argument("--env", default="local", help="a file conf/<env>.yaml (default: local)")

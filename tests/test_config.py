@@ -10,6 +10,7 @@ import pytest
 
 from lib.cli import job_parser
 from lib.config import load_conf
+from lib.deploy.submit_args import submit_args
 from lib.errors import ConfigError
 
 
@@ -77,6 +78,13 @@ def test_flags_override_files():
     args = job_parser("x", "x").parse_args(["--month", "2019-03", "--warehouse", "/w", "--database", "w2"])
     conf = load_conf(args.env, {"paths.warehouse": args.warehouse, "database": args.database})
     assert (conf.paths.warehouse, conf.database, conf.table("t")) == ("/w", "w2", "w2.t")
+
+
+def test_a_jobs_own_flag_is_not_read_as_an_abbreviated_common_flag():
+    """scripts/submit.sh reads the common flags out of generate's --customers 5000."""
+    args, rest = job_parser("submit", "", needs_month=False).parse_known_args(["--customers", "5000", "--months", "12"])
+    assert args.customers_sample is None and rest == ["--customers", "5000", "--months", "12"]
+    assert submit_args(["--customers", "5000", "--months", "12"], "local[1]")[:2] == ["--master", "local[1]"]
 
 
 @pytest.mark.parametrize("month", ["2019-13", "2019-1", "201901"])
