@@ -66,7 +66,7 @@ def stage_seconds(spark, database: str, months: list[str]) -> dict[str, dict[str
     return seconds
 
 
-def one_size(customers: int, work: Path) -> dict:
+def one_size(customers: int, work: Path, driver_memory: str | None) -> dict:
     """Generate, backfill, run one incremental month; the figures of the size."""
     shutil.rmtree(work, ignore_errors=True)
     raw, warehouse = work / "raw", work / "warehouse"
@@ -74,7 +74,9 @@ def one_size(customers: int, work: Path) -> dict:
     started = time.perf_counter()
     assert generate.main([*flags, "--customers", str(customers), "--months", str(GENERATED), "--seed", "7"]) == 0
     generated = time.perf_counter() - started
-    conf = load_conf("local", {"paths.warehouse": str(warehouse), "paths.raw_root": str(raw)})
+    settings = {"spark.driver.memory": driver_memory} if driver_memory else {}
+    conf = load_conf("local", {"paths.warehouse": str(warehouse), "paths.raw_root": str(raw),
+                               "spark.settings": settings})
     spark = build_session("bench-monthly", conf)
     ledger_rows = spark.read.parquet(str(raw / "JNL_ACC_CHG")).count()
     months = month_range(FIRST, add_months(FIRST, BACKFILL))
@@ -95,6 +97,7 @@ def one_size(customers: int, work: Path) -> dict:
         "incremental_stages": {s: seconds[incremental].get(s) for s in STAGES},
         "backfill_months": len(backfill), "backfill_seconds": round(backfill_seconds, 1),
         "backfill_month_seconds": {m: round(seconds[m]["total"], 1) for m in backfill},
+        "driver_memory": conf.spark.settings["spark.driver.memory"],
         "peak_heap_gib": round(after["peak_heap_bytes"] / 2**30, 2),
         "python_driver_peak_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
         "backfill_shuffle_gib": round((after_backfill["shuffle_bytes"] - before["shuffle_bytes"]) / 2**30, 3),
@@ -117,11 +120,12 @@ def growth(results: list[dict]) -> list[str]:
 
 def table(results: list[dict]) -> str:
     head = ["customers", "ledger rows", *STAGES, "month total", f"backfill ({BACKFILL} months)",
-            "peak JVM heap GiB", "Python GiB", "shuffle GiB month / backfill"]
+            "JVM heap: peak / max GiB", "Python GiB", "shuffle GiB month / backfill"]
     rows = [[f"{r['customers']:,}", f"{r['ledger_rows']:,}",
              *(f"{r['incremental_stages'][s]:,.0f}" if r["incremental_stages"][s] is not None else "–"
                for s in STAGES),
-             f"{r['incremental_seconds']:,.0f}", f"{r['backfill_seconds']:,.0f}", f"{r['peak_heap_gib']}",
+             f"{r['incremental_seconds']:,.0f}", f"{r['backfill_seconds']:,.0f}",
+             f"{r['peak_heap_gib']} / {r.get('driver_memory', '6g').rstrip('g')}",
              f"{r['python_driver_peak_gib']}", f"{r['incremental_shuffle_gib']} / {r['backfill_shuffle_gib']}"]
             for r in results]
     return "\n".join("| " + " | ".join(cells) + " |" for cells in [head, ["---"] * len(head), *rows])
@@ -132,18 +136,21 @@ def main() -> int:
     parser.add_argument("--customers", type=int, action="append", help="a size to measure (repeatable)")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "bench_monthly")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench_monthly.json")
+    parser.add_argument("--driver-memory", help="the JVM's heap (local mode: driver and executor), "
+                        "e.g. 12g; default conf/local.yaml's")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)    # a size's own process
     args = parser.parse_args()
     sizes = sorted(args.customers or [10_000])
     if args.one:
-        args.out.write_text(json.dumps(one_size(sizes[0], args.work)), encoding="utf-8")
+        args.out.write_text(json.dumps(one_size(sizes[0], args.work, args.driver_memory)), encoding="utf-8")
         return 0
     results = []
     for customers in sizes:
         part = args.work / f"{customers}.json"
         part.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, __file__, "--one", "--customers", str(customers),
-                        "--work", str(args.work / str(customers)), "--out", str(part)], check=True)
+                        "--work", str(args.work / str(customers)), "--out", str(part),
+                        *(["--driver-memory", args.driver_memory] if args.driver_memory else [])], check=True)
         results.append(json.loads(part.read_text(encoding="utf-8")))
         print(f"{customers:,} customers: month {results[-1]['incremental_seconds']:,.0f} s, "
               f"backfill {results[-1]['backfill_seconds']:,.0f} s", flush=True)
