@@ -57,6 +57,28 @@ def test_session_settings(spark):
     assert spark.sparkContext.getCheckpointDir() is not None
 
 
+def test_a_commit_does_not_rebuild_the_tables_state_in_our_time_zone(spark, tmp_path):
+    """Delta's check of each commit's checksum by rebuilding the table's state, which it forces
+    when the session's time zone is not UTC, is off; on, the same append rebuilds it."""
+    path = str(tmp_path / "t")
+    key = "spark.databricks.delta.allFilesInCrc.verificationMode.forceOnNonUTC.enabled"
+
+    def append_rebuilds_the_state() -> bool:
+        spark.range(2).write.format("delta").mode("append").save(path)
+        log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)  # noqa: SLF001
+        return log.unsafeVolatileSnapshot().stateReconstructionTriggered()
+
+    spark.range(1).write.format("delta").save(path)
+    assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"
+    assert not append_rebuilds_the_state()
+    ours = spark.conf.get(key)
+    spark.conf.set(key, "true")           # Delta's default
+    try:
+        assert append_rebuilds_the_state()
+    finally:
+        spark.conf.set(key, ours)
+
+
 def test_months_are_read_from_the_delta_log_not_the_data(spark, warehouse):
     for month in ("2019-01", "2019-02"):
         rows = spark.range(2).select(F.col("id").alias("v"), F.lit(month).alias("stat_month"))
