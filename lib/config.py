@@ -24,6 +24,7 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 SOURCE_FORMATS = ("parquet", "csv", "table")
 ENGINE_SETTINGS = ("auto", "graphframes", "dataframe")     # graph.engine (lib/acquisition/graph.py)
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+BACKFILL_PASS_ROWS = 20_000_000     # backfill_pass_rows' default (lib/ingest/passes.py)
 SAMPLE_BUCKETS = 10_000      # customers_sample is a whole number of 1/SAMPLE_BUCKETS (lib/ingest/sample.py)
 DELTA_MIN_RETENTION_DAYS = 7     # Delta's default file retention, the least it deems safe for runs in flight
 
@@ -302,6 +303,7 @@ class Config:
     export: ExportConf = ExportConf()
     ledger_start: str | None = None     # the ledger's first month: aum starts it from zero balances
     customers_sample: float | None = None   # a slice of the customers (lib/ingest/sample.py); None: all
+    backfill_pass_rows: int = BACKFILL_PASS_ROWS     # source ledger rows in one pass of a backfill
 
     def __post_init__(self) -> None:
         _require(isinstance(self.database, str) and _DB_NAME.match(self.database) is not None, "database",
@@ -310,6 +312,8 @@ class Config:
                  f"{self.ledger_start!r} is not null or a month YYYY-MM")
         _require(self.customers_sample is None or _share(self.customers_sample), "customers_sample",
                  f"{self.customers_sample!r} is not null or a share in (0, 1] in steps of 1/{SAMPLE_BUCKETS:,}")
+        _require(_whole(self.backfill_pass_rows) and self.backfill_pass_rows > 0, "backfill_pass_rows",
+                 f"{self.backfill_pass_rows!r} is not a positive whole number of rows")
         _require(not self.graph.packages or bool(self.spark.graphframes_package), "graph.packages",
                  "is true but spark.graphframes_package names no coordinate")
 
@@ -467,6 +471,7 @@ def _build(env: str, raw: dict, source: str) -> Config:
             export=_section(ExportConf, raw.get("export") or {}, "export", source),
             ledger_start=raw.get("ledger_start"),
             customers_sample=sample,
+            backfill_pass_rows=raw.get("backfill_pass_rows", BACKFILL_PASS_ROWS),
         )
     except _BadValue as err:
         raise ConfigError(f"{source}: {err}") from None

@@ -18,6 +18,7 @@ from lib.aum.run import run_aum
 from lib.config import Config
 from lib.errors import NothingToFollow, NotTrainable
 from lib.export.run import run_export
+from lib.ingest.passes import backfill_passes
 from lib.ingest.run import run_ingest
 from lib.io import append_rows, months_in, rows_frame, table_versions
 from lib.logs import new_run_id, one_line
@@ -171,6 +172,8 @@ def run_month(spark: SparkSession, conf: Config, month: str, log, span: tuple[st
 
 
 def run_monthly(spark: SparkSession, conf: Config, first: str, last: str, log) -> None:
-    """Each month from `first` to `last` in order; stops at the first failed month."""
-    for month in month_range(first, last):
-        run_month(spark, conf, month, log, (first, last))
+    """Each month from `first` to `last` in order, in the backfill's passes
+    (lib/ingest/passes.py); stops at the first failed month."""
+    for span in backfill_passes(spark, conf, first, last, log):
+        for month in month_range(*span):
+            run_month(spark, conf, month, log, span)

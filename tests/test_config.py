@@ -51,6 +51,8 @@ def test_unknown_top_level_key_is_named(tmp_path):
     ("database: Wealth-DB\n", "database"),
     ("ledger_start: 2019-13\n", "ledger_start"),
     ("customers_sample: 0.00005\n", "customers_sample"),
+    ("backfill_pass_rows: 0\n", "backfill_pass_rows"),
+    ("backfill_pass_rows: 1.5e7\n", "backfill_pass_rows"),
     ("spark:\n  packages: [io.delta]\n", "spark.packages"),
     ("uplift:\n  als_rank: 6\n", "uplift.als_rank"),
     ("uplift:\n  min_score: 2\n", "uplift.min_score"),
