@@ -36,7 +36,7 @@ from lib.months import add_months, month_range  # noqa: E402
 from lib.spark import build_session  # noqa: E402
 
 FIRST = "2019-01"
-GENERATED, BACKFILL = 15, 12
+GENERATED, BACKFILL, SEED = 15, 12, 7
 STAGES = tuple(name for name, _ in monthly_stages.STAGES)
 
 
@@ -66,14 +66,22 @@ def stage_seconds(spark, database: str, months: list[str]) -> dict[str, dict[str
     return seconds
 
 
-def one_size(customers: int, work: Path, driver_memory: str | None) -> dict:
-    """Generate, backfill, run one incremental month; the figures of the size."""
-    shutil.rmtree(work, ignore_errors=True)
+def one_size(customers: int, work: Path, driver_memory: str | None, reuse: bool) -> dict:
+    """Generate (or re-use the same province), backfill, run one incremental month; the
+    figures of the size."""
     raw, warehouse = work / "raw", work / "warehouse"
     flags = ["--raw-root", str(raw), "--warehouse", str(warehouse), "--database", "bench"]
-    started = time.perf_counter()
-    assert generate.main([*flags, "--customers", str(customers), "--months", str(GENERATED), "--seed", "7"]) == 0
-    generated = time.perf_counter() - started
+    marker, province = raw / "_bench.json", {"customers": customers, "months": GENERATED, "seed": SEED}
+    generated = None
+    if reuse and marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == province:
+        shutil.rmtree(warehouse, ignore_errors=True)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        started = time.perf_counter()
+        assert generate.main([*flags, "--customers", str(customers), "--months", str(GENERATED),
+                              "--seed", str(SEED)]) == 0
+        generated = round(time.perf_counter() - started, 1)
+        marker.write_text(json.dumps(province), encoding="utf-8")
     settings = {"spark.driver.memory": driver_memory} if driver_memory else {}
     conf = load_conf("local", {"paths.warehouse": str(warehouse), "paths.raw_root": str(raw),
                                "spark.settings": settings})
@@ -92,7 +100,7 @@ def one_size(customers: int, work: Path, driver_memory: str | None) -> dict:
     seconds = stage_seconds(spark, "bench", months)
     spark.stop()
     return {
-        "customers": customers, "ledger_rows": ledger_rows, "generate_seconds": round(generated, 1),
+        "customers": customers, "ledger_rows": ledger_rows, "generate_seconds": generated,
         "incremental_month": incremental, "incremental_seconds": round(incremental_seconds, 1),
         "incremental_stages": {s: seconds[incremental].get(s) for s in STAGES},
         "backfill_months": len(backfill), "backfill_seconds": round(backfill_seconds, 1),
@@ -138,11 +146,13 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench_monthly.json")
     parser.add_argument("--driver-memory", help="the JVM's heap (local mode: driver and executor), "
                         "e.g. 12g; default conf/local.yaml's")
+    parser.add_argument("--reuse-province", action="store_true",
+                        help="re-use the province an earlier run generated for the same size (same seed)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)    # a size's own process
     args = parser.parse_args()
     sizes = sorted(args.customers or [10_000])
     if args.one:
-        args.out.write_text(json.dumps(one_size(sizes[0], args.work, args.driver_memory)), encoding="utf-8")
+        args.out.write_text(json.dumps(one_size(sizes[0], args.work, args.driver_memory, args.reuse_province)), encoding="utf-8")
         return 0
     results = []
     for customers in sizes:
@@ -150,7 +160,8 @@ def main() -> int:
         part.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, __file__, "--one", "--customers", str(customers),
                         "--work", str(args.work / str(customers)), "--out", str(part),
-                        *(["--driver-memory", args.driver_memory] if args.driver_memory else [])], check=True)
+                        *(["--driver-memory", args.driver_memory] if args.driver_memory else []),
+                        *(["--reuse-province"] if args.reuse_province else [])], check=True)
         results.append(json.loads(part.read_text(encoding="utf-8")))
         print(f"{customers:,} customers: month {results[-1]['incremental_seconds']:,.0f} s, "
               f"backfill {results[-1]['backfill_seconds']:,.0f} s", flush=True)
