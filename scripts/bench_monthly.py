@@ -133,7 +133,7 @@ def table(results: list[dict]) -> str:
              *(f"{r['incremental_stages'][s]:,.0f}" if r["incremental_stages"][s] is not None else "–"
                for s in STAGES),
              f"{r['incremental_seconds']:,.0f}", f"{r['backfill_seconds']:,.0f}",
-             f"{r['peak_heap_gib']} / {r.get('driver_memory', '6g').rstrip('g')}",
+             f"{r['peak_heap_gib']} / {r['driver_memory'].rstrip('g')}",
              f"{r['python_driver_peak_gib']}", f"{r['incremental_shuffle_gib']} / {r['backfill_shuffle_gib']}"]
             for r in results]
     return "\n".join("| " + " | ".join(cells) + " |" for cells in [head, ["---"] * len(head), *rows])
