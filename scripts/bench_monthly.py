@@ -34,6 +34,7 @@ from lib import monthly as monthly_stages  # noqa: E402
 from lib.config import load_conf  # noqa: E402
 from lib.months import add_months, month_range  # noqa: E402
 from lib.spark import build_session  # noqa: E402
+from lib.synth import LEDGER_ORDER  # noqa: E402
 
 FIRST = "2019-01"
 GENERATED, BACKFILL, SEED = 15, 12, 7
@@ -71,7 +72,8 @@ def one_size(customers: int, work: Path, driver_memory: str | None, reuse: bool)
     figures of the size."""
     raw, warehouse = work / "raw", work / "warehouse"
     flags = ["--raw-root", str(raw), "--warehouse", str(warehouse), "--database", "bench"]
-    marker, province = raw / "_bench.json", {"customers": customers, "months": GENERATED, "seed": SEED}
+    marker = raw / "_bench.json"        # what was generated, and how its ledger's files are ordered
+    province = {"customers": customers, "months": GENERATED, "seed": SEED, "ledger_order": list(LEDGER_ORDER)}
     generated = None
     if reuse and marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == province:
         shutil.rmtree(warehouse, ignore_errors=True)

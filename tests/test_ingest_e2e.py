@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+import pyarrow.parquet as pq
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
@@ -47,6 +48,18 @@ def test_each_rule_counts_exactly_what_was_injected(spark, parquet_province):
     assert every_kind <= found and len(found) >= len(every_kind) + 3
     assert_df_equality(quarantined(spark, "e2e"), want, ignore_row_order=True, ignore_nullable=True,
                        ignore_metadata=True)
+
+
+def test_the_generated_ledger_comes_in_posting_order_so_a_month_skips_the_others(parquet_province):
+    """Each ledger file holds a run of posting days in order (undated rows first), and no
+    two files share a day: a month's read can skip the other months' files."""
+    spans = []
+    for part in sorted((parquet_province / "JNL_ACC_CHG").glob("*.parquet")):
+        days = pq.read_table(part, columns=["TXN_DT"]).column("TXN_DT").to_pylist()
+        dated = [d for d in days if d is not None]
+        assert days == [None] * (len(days) - len(dated)) + sorted(dated), part.name
+        spans.append((dated[0], dated[-1]))
+    assert len(spans) > 1 and all(a[1] < b[0] for a, b in zip(spans, spans[1:])), spans
 
 
 def test_rows_in_equal_silver_plus_quarantined_and_no_customer_is_erased(spark, parquet_province):

@@ -12,6 +12,9 @@ from lib.synth.ledger import external_hubs, holdings, ledger, own_accounts
 from lib.synth.province import GenParams, agreements, branches, customers, relations, with_products
 
 
+LEDGER_ORDER = ("TXN_DT", "AGMT_ID", "TXN_SEQ")      # the order the ledger's files are written in
+
+
 def province(spark: SparkSession, p: GenParams) -> tuple[dict[str, DataFrame], dict[str, DataFrame]]:
     """(source tables by name, planted truth by name); nothing is computed yet."""
     # Cut the lineage twice: four tables derive from agreements, and the expressions of
@@ -71,7 +74,12 @@ def write_province(spark: SparkSession, p: GenParams, root: str, fmt: str, log) 
     tables, injected = with_bad_rows(tables, p, as_text)
     for name, df in tables.items():
         with stage(log, f"write {name}"):
-            writer = df.drop(badrows.MARK).write.mode("overwrite")
+            rows = df.drop(badrows.MARK)
+            if name == "JNL_ACC_CHG":
+                # A journal extract comes in posting order: two files a month, each a run of
+                # days, so a month's read skips the others' (Parquet's min and max of TXN_DT).
+                rows = rows.repartitionByRange(2 * p.months, "TXN_DT").sortWithinPartitions(*LEDGER_ORDER)
+            writer = rows.write.mode("overwrite")
             if as_text:
                 writer.option("header", True).csv(f"{root}/{name}")
             else:
