@@ -20,7 +20,7 @@ def pass_spans(months: list[str], ledger_rows: int, max_rows: int) -> list[tuple
     """(first, last) of each pass over `months`, in order: as many months in each as the
     average month's rows (ledger_rows / len(months)) allow under max_rows, at least one."""
     per_month = ledger_rows / len(months)
-    size = len(months) if per_month == 0 else max(1, min(len(months), int(max_rows // per_month)))
+    size = max(1, int(max_rows // per_month)) if per_month else len(months)
     return [(months[i], months[min(i + size, len(months)) - 1]) for i in range(0, len(months), size)]
 
 
