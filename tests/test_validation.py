@@ -115,6 +115,33 @@ def test_one_pass_over_two_months_checks_each_month_as_month_by_month_runs_would
         ("2019-02", "A1", 5, "40.00"), ("2019-02", "A2", 1, "5.00")]
 
 
+def test_a_months_first_record_follows_the_last_month_the_account_had_records_or_the_prior_state(spark):
+    prior = spark.createDataFrame([("A1", 4, "800.00")], "agmt_id string, last_txn_seq long, last_bal_after string"
+                                  ).withColumn("last_bal_after", F.col("last_bal_after").cast("decimal(18,2)"))
+    a2 = {"AGMT_ID": "A2", "CUST_ID": "0000000002"}
+    ledger = [led("T1", 1, "2019-01-03", "C", "5.00", "5.00", "OPEN", **a2),   # A2 opens; A1 quiet in January
+              led("T2", 5, "2019-02-01", "D", "100.00", "700.00"),            # clean: the prior state's 800-100
+              led("T3", 6, "2019-03-01", "D", "100.00", "650.00"),            # balance_break: February's 700-100
+              led("T4", 1, "2019-03-01", "D", "1.00", "4.00", **a2),          # seq_disorder: January ended at seq 1
+              led("T5", 2, "2019-03-02", "D", "1.00", "3.00", **a2)]          # clean: 4-1 (T4 as delivered)
+    months = ["2019-01", "2019-02", "2019-03"]
+    counts = quality_counts(validate_months(dims(spark, JNL_ACC_CHG=ledger), months, QUALITY, prior))
+    assert_df_equality(counts.filter((F.col("table_name") == "JNL_ACC_CHG") & (F.col("rows_bad") > 0))
+                       .orderBy("rule"),
+                       expected(spark, "JNL_ACC_CHG", 3, {"balance_break": 1, "seq_disorder": 1}, month="2019-03"),
+                       ignore_nullable=True)
+
+
+def test_the_chain_check_reads_the_ledger_once(spark, tmp_path):
+    """The ledger's look-backs (the same month's and the earlier months') are windows over one read."""
+    frames = dims(spark, JNL_ACC_CHG=[led("T1", 1, "2019-01-02", "C", "5.00", "5.00", "OPEN")])
+    frames["JNL_ACC_CHG"].write.parquet(str(tmp_path / "ledger"))
+    frames["JNL_ACC_CHG"] = spark.read.parquet(str(tmp_path / "ledger"))
+    flagged = validate_months(frames, ["2019-01", "2019-02"], QUALITY, None)["JNL_ACC_CHG"].flagged
+    plan = flagged._jdf.queryExecution().executedPlan().toString()  # noqa: SLF001 - the plan has no Python API
+    assert plan.count("FileScan parquet") == 1, plan     # the other tables are in-memory rows
+
+
 def test_a_record_is_checked_against_the_previous_delivered_record_not_the_previous_clean_one(spark):
     ledger = [led("T1", 1, "2019-01-02", "C", "100.00", "100.00", "OPEN"),      # clean
               led("T2", 2, "2019-01-03", "C", "50.00", "150.00", "GIFT"),       # bad_code, its balance right

@@ -147,22 +147,30 @@ def flag_chain(ledger: DataFrame, prior: DataFrame | None) -> DataFrame:
     balance_break: BAL_AFTER is not the previous BAL_AFTER plus (C) or minus (D) TXN_AMT. An
     OPEN record starts from 0; OPENING_BALANCE sets the balance and is not checked; a record
     with no known predecessor cannot be checked."""
+    # Both look-backs are windows over the account's rows, so the ledger is read once.
     earlier = (Window.partitionBy("AGMT_ID", "stat_month").orderBy("TXN_SEQ")
                .rangeBetween(Window.unboundedPreceding, -1))
     previous = F.max_by(F.struct(F.col("BAL_AFTER").alias("bal"), _posted().alias("dt")), _chain_order(ledger))
-    before = _before_each_month(ledger, prior)
-    with_prev = (ledger.withColumn("_prev", previous.over(earlier))
-                 .join(before, (F.col("AGMT_ID") == F.col("_p_agmt")) & (F.col("stat_month") == F.col("_p_month")),
-                       how="left").drop("_p_agmt", "_p_month"))
+    month_no = F.substring("stat_month", 1, 4).cast("int") * 12 + F.substring("stat_month", 6, 2).cast("int")
+    earlier_months = Window.partitionBy("AGMT_ID").orderBy(month_no).rangeBetween(Window.unboundedPreceding, -1)
+    # an earlier month's last record: the latest month with a record placed in the chain, its latest
+    last_before = F.max_by(F.struct(F.col("TXN_SEQ").alias("seq"), F.col("BAL_AFTER").alias("bal")),
+                           F.when(_chain_order(ledger).isNotNull(), F.struct(month_no, _chain_order(ledger))))
+    before = F.when(F.col("AGMT_ID").isNotNull(), last_before.over(earlier_months))
+    if prior is not None:     # joined first: the windows then re-use its partitioning by account
+        ledger = ledger.join(_prior_struct(prior).withColumnRenamed("agmt_id", "_p_agmt"),
+                             F.col("AGMT_ID") == F.col("_p_agmt"), how="left").drop("_p_agmt")
+        before = F.coalesce(before, F.col("start"))
+    with_prev = ledger.withColumn("_before", before).withColumn("_prev", previous.over(earlier))
     clean = F.col(RULE).isNull()
-    disorder = (_posted() < F.col("_prev.dt")) | (F.col("TXN_SEQ") <= F.col("_prior_seq"))
+    disorder = (_posted() < F.col("_prev.dt")) | (F.col("TXN_SEQ") <= F.col("_before.seq"))
     flagged = flag(with_prev, "seq_disorder", clean & disorder)
-    start = F.coalesce(F.col("_prev.bal"), F.col("_prior"),
+    start = F.coalesce(F.col("_prev.bal"), F.col("_before.bal"),
                        F.when(F.col("TXN_CODE") == "OPEN", F.lit(0).cast(MONEY)))
     signed = F.when(F.col("DR_CR_FLAG") == "C", F.col("TXN_AMT")).otherwise(-F.col("TXN_AMT"))
     bad = ((F.col("TXN_CODE") != "OPENING_BALANCE") & start.isNotNull()
            & (F.col("BAL_AFTER") != start + signed))
-    return flag(flagged, "balance_break", F.col(RULE).isNull() & bad).drop("_prev", "_prior", "_prior_seq")
+    return flag(flagged, "balance_break", F.col(RULE).isNull() & bad).drop("_prev", "_before", "start")
 
 
 def _month_last(ledger: DataFrame) -> DataFrame:
@@ -176,19 +184,6 @@ def _month_last(ledger: DataFrame) -> DataFrame:
 def _prior_struct(prior: DataFrame) -> DataFrame:
     return prior.select("agmt_id", F.struct(F.col("last_txn_seq").alias("seq"),
                                             F.col("last_bal_after").alias("bal")).alias("start"))
-
-
-def _before_each_month(ledger: DataFrame, prior: DataFrame | None) -> DataFrame:
-    """_p_agmt, _p_month, _prior_seq, _prior: per account and month of the run, the last
-    record delivered before that month."""
-    earlier = Window.partitionBy("agmt_id").orderBy("stat_month").rowsBetween(Window.unboundedPreceding, -1)
-    before = _month_last(ledger).select("agmt_id", "stat_month",
-                                        F.last("last", ignorenulls=True).over(earlier).alias("before"))
-    if prior is not None:
-        before = before.join(_prior_struct(prior), "agmt_id", how="left").select(
-            "agmt_id", "stat_month", F.coalesce("before", "start").alias("before"))
-    return before.select(F.col("agmt_id").alias("_p_agmt"), F.col("stat_month").alias("_p_month"),
-                         F.col("before.seq").alias("_prior_seq"), F.col("before.bal").alias("_prior"))
 
 
 def chain_states(ledger: DataFrame, prior: DataFrame | None, months: Sequence[str]) -> DataFrame:
