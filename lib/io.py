@@ -167,8 +167,17 @@ def delta_tables_under(spark: SparkSession, folder: str) -> list[tuple[str, str]
 
 
 def write_bytes(spark: SparkSession, path: str, data: bytes) -> None:
-    """Write a small file (replacing it) on any file system Spark reaches."""
+    """Write a small file (replacing it) on any file system Spark reaches. On local disk
+    Python writes it: Hadoop's local file system adds a checksum file and, without its
+    native library, starts a chmod process for each of the two (about 16 ms a file; the
+    export writes some 2,400 files a month at province size)."""
     fs, hpath = _file_system(spark, path)
+    if fs.getScheme() == "file":
+        local = fs.pathToFile(hpath).getPath()
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        with open(local, "wb") as out:
+            out.write(data)
+        return
     out = fs.create(hpath, True)
     try:
         out.write(bytearray(data))

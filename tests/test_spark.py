@@ -13,7 +13,8 @@ from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import Row
 from pyspark.sql import functions as F
 
-from lib.io import ensure_table, months_in, replace_months, rows_written, table_version, table_versions
+from lib.io import (ensure_table, months_in, replace_months, rows_written, table_version, table_versions,
+                    write_bytes)
 from lib.config import load_conf
 from lib.spark import IVY_SETTINGS, LOG4J2, resolver_settings, session_settings
 from lib.tables import TableSpec, probability, tier_known
@@ -188,3 +189,11 @@ def test_tables_get_retentions_from_conf_and_the_change_feed_where_the_spec_asks
     changes = (spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", first)
                .table("probe_props.checked").select("tier", "_change_type").collect())
     assert sorted(changes) == [Row(tier="NONE", _change_type="delete"), Row(tier="PLATINUM", _change_type="insert")]
+
+
+def test_a_small_file_on_local_disk_is_written_whole_without_a_checksum_file(spark, tmp_path):
+    target = tmp_path / "城市" / "branch.csv"
+    for data in (b"first, longer", "名单\n".encode("utf-8")):        # the second replaces the first
+        write_bytes(spark, f"file://{target}", data)
+        assert target.read_bytes() == data
+    assert sorted(p.name for p in target.parent.iterdir()) == ["branch.csv"]     # no .branch.csv.crc beside it
