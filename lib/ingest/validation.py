@@ -150,12 +150,13 @@ def flag_chain(ledger: DataFrame, prior: DataFrame | None) -> DataFrame:
     # Both look-backs are windows over the account's rows, so the ledger is read once.
     earlier = (Window.partitionBy("AGMT_ID", "stat_month").orderBy("TXN_SEQ")
                .rangeBetween(Window.unboundedPreceding, -1))
-    previous = F.max_by(F.struct(F.col("BAL_AFTER").alias("bal"), _posted().alias("dt")), _chain_order(ledger))
+    order = _chain_order(ledger)
+    previous = F.max_by(F.struct(F.col("BAL_AFTER").alias("bal"), _posted().alias("dt")), order)
     month_no = F.substring("stat_month", 1, 4).cast("int") * 12 + F.substring("stat_month", 6, 2).cast("int")
     earlier_months = Window.partitionBy("AGMT_ID").orderBy(month_no).rangeBetween(Window.unboundedPreceding, -1)
     # an earlier month's last record: the latest month with a record placed in the chain, its latest
     last_before = F.max_by(F.struct(F.col("TXN_SEQ").alias("seq"), F.col("BAL_AFTER").alias("bal")),
-                           F.when(_chain_order(ledger).isNotNull(), F.struct(month_no, _chain_order(ledger))))
+                           F.when(order.isNotNull(), F.struct(month_no, order)))
     before = F.when(F.col("AGMT_ID").isNotNull(), last_before.over(earlier_months))
     if prior is not None:     # joined first: the windows then re-use its partitioning by account
         ledger = ledger.join(_prior_struct(prior).withColumnRenamed("agmt_id", "_p_agmt"),
