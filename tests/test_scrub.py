@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import functions as F
 
 from lib import monthly
-from lib.logs import get_logger, one_line
+from lib.logs import get_logger, new_run_id, one_line
 from lib.privacy import scrub
 
 CLEAR = ("Cannot cast '410425199001010567' in row (A410000067600, 邓娜洋, 41042519900101056X) at 2019-01-01, "
@@ -24,6 +26,15 @@ CLEAR = ("Cannot cast '410425199001010567' in row (A410000067600, 邓娜洋, 410
 def test_scrub_masks_ids_accounts_and_names_and_keeps_the_rest():
     assert scrub(CLEAR) == ("Cannot cast '410425********0567' in row (****7600, 邓某, 410425********056X) "
                             "at 2019-01-01, commit 5cd6672")
+
+
+def test_a_run_id_never_holds_a_run_of_digits_a_scan_could_take_for_an_id_or_account_number(monkeypatch):
+    # the run id a CI run drew once, 21 digits in a row: the privacy scan took it for an ID number
+    drawn = iter([uuid.UUID("f98a2bce110648658999525364312e46"), uuid.UUID("0a1b2c3d4e5f4a7b8c9d0e1f2a3b4c5d")])
+    monkeypatch.setattr("lib.logs.uuid.uuid4", lambda: next(drawn))
+    assert new_run_id() == "0a1b2c3d4e5f4a7b8c9d0e1f2a3b4c5d"
+    monkeypatch.undo()
+    assert not any(re.search(r"\d{8}", new_run_id()) for _ in range(2_000))
 
 
 def test_every_log_record_goes_out_scrubbed_traceback_included(caplog):
