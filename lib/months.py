@@ -36,6 +36,11 @@ def first_day(month: Column) -> Column:
     return F.to_date(F.concat(month, F.lit("-01")))
 
 
+def month_index(day: Column) -> Column:
+    """year × 12 + month of a date column: consecutive months get consecutive numbers."""
+    return F.year(day) * 12 + F.month(day)
+
+
 def month_text(day: Column) -> Column:
     """The YYYY-MM of a date column."""
     return F.date_format(day, "yyyy-MM")

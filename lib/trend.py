@@ -13,7 +13,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lib.config import Volatility
-from lib.months import add_months, first_day
+from lib.months import add_months, first_day, month_index
 from lib.schemas import MONEY
 
 
@@ -33,9 +33,7 @@ def _value(k: int) -> Column:
 
 def months_known(first_data_month: str) -> Column:
     """How many months the history holds up to stat_month: 1 in the data's first month."""
-    index = lambda m: F.year(m) * 12 + F.month(m)  # noqa: E731
-    target = first_day(F.col("stat_month"))
-    return index(target) - index(first_day(F.lit(first_data_month))) + 1
+    return month_index(first_day(F.col("stat_month"))) - month_index(first_day(F.lit(first_data_month))) + 1
 
 
 def aum_3m(first_data_month: str) -> Column:

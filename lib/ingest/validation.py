@@ -16,6 +16,7 @@ from pyspark.sql.types import ByteType, DataType, DecimalType, IntegerType, Long
 from lib.config import Quality
 from lib.errors import SourceError
 from lib.ingest.rules import Attribute
+from lib.months import first_day, month_index
 from lib.schemas import MONEY
 
 RULE = "_rule"          # the first row rule broken: the row is quarantined
@@ -152,7 +153,7 @@ def flag_chain(ledger: DataFrame, prior: DataFrame | None) -> DataFrame:
                .rangeBetween(Window.unboundedPreceding, -1))
     order = _chain_order(ledger)
     previous = F.max_by(F.struct(F.col("BAL_AFTER").alias("bal"), _posted().alias("dt")), order)
-    month_no = F.substring("stat_month", 1, 4).cast("int") * 12 + F.substring("stat_month", 6, 2).cast("int")
+    month_no = month_index(first_day(F.col("stat_month")))
     earlier_months = Window.partitionBy("AGMT_ID").orderBy(month_no).rangeBetween(Window.unboundedPreceding, -1)
     # an earlier month's last record: the latest month with a record placed in the chain, its latest
     last_before = F.max_by(F.struct(F.col("TXN_SEQ").alias("seq"), F.col("BAL_AFTER").alias("bal")),
