@@ -35,6 +35,9 @@ def conf(warehouse, tmp_path_factory):
         "paths.warehouse": str(warehouse),
         "paths.raw_root": str(tmp_path_factory.mktemp("raw")),
         "spark.settings": {"spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false",
+                           # interpreted, Delta's state queries run no generated code: two
+                           # partitions use both cores (conf/local.yaml has one, compiled)
+                           "spark.databricks.delta.snapshotPartitions": "2",
                            "spark.driver.memory": "4g", **INTERPRETED,
                            # on in every run of the product (test_cluster checks it); the whole
                            # test session's log would only cost time

@@ -80,16 +80,24 @@ def test_a_commit_does_not_rebuild_the_tables_state_in_our_time_zone(spark, tmp_
         spark.conf.set(key, ours)
 
 
-def test_a_tables_list_of_files_is_one_partition(spark, tmp_path):
-    """conf/local.yaml: Delta holds a table's state in one partition, so each query over it
-    (the files a read needs, a commit's checks) is one task, not Delta's default 50."""
+def test_a_tables_list_of_files_is_one_partition_locally(spark, tmp_path):
+    """conf/local.yaml's snapshotPartitions: Delta holds a table's state in one partition, so
+    each query over it (the files a read needs, a commit's checks) is one task, not Delta's
+    default 50 (the tests' interpreted session keeps two)."""
+    key = "spark.databricks.delta.snapshotPartitions"
+    local = load_conf("local").spark.settings[key]
     path = str(tmp_path / "t")
-    for _ in range(3):
-        spark.range(2).write.format("delta").mode("append").save(path)
-    log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)  # noqa: SLF001
-    snapshot = log.unsafeVolatileSnapshot()      # this session's own commits: up to date
-    assert snapshot.numOfFiles() == 3 * spark.range(2).rdd.getNumPartitions()
-    assert snapshot.stateDS().rdd().getNumPartitions() == 1
+    ours = spark.conf.get(key)
+    spark.conf.set(key, local)
+    try:
+        for _ in range(3):
+            spark.range(2).write.format("delta").mode("append").save(path)
+        log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)  # noqa: SLF001
+        snapshot = log.unsafeVolatileSnapshot()      # this session's own commits: up to date
+        assert snapshot.numOfFiles() == 3 * spark.range(2).rdd.getNumPartitions()
+        assert snapshot.stateDS().rdd().getNumPartitions() == 1
+    finally:
+        spark.conf.set(key, ours)
 
 
 def test_months_are_read_from_the_delta_log_not_the_data(spark, warehouse):
