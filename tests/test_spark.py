@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,23 @@ def test_session_settings(spark):
     assert spark.sparkContext.getCheckpointDir() is not None
 
 
+@contextmanager
+def session_conf(spark, key: str, value: str):
+    """The session's `key` set to `value` inside the block, then back to what it was."""
+    ours = spark.conf.get(key)
+    spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        spark.conf.set(key, ours)
+
+
+def latest_snapshot(spark, path: str):
+    """The Delta table's snapshot as this session's own commits left it (up to date)."""
+    log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)  # noqa: SLF001
+    return log.unsafeVolatileSnapshot()
+
+
 def test_a_commit_does_not_rebuild_the_tables_state_in_our_time_zone(spark, tmp_path):
     """Delta's check of each commit's checksum by rebuilding the table's state, which it forces
     when the session's time zone is not UTC, is off; on, the same append rebuilds it."""
@@ -66,18 +84,13 @@ def test_a_commit_does_not_rebuild_the_tables_state_in_our_time_zone(spark, tmp_
 
     def append_rebuilds_the_state() -> bool:
         spark.range(2).write.format("delta").mode("append").save(path)
-        log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)  # noqa: SLF001
-        return log.unsafeVolatileSnapshot().stateReconstructionTriggered()
+        return latest_snapshot(spark, path).stateReconstructionTriggered()
 
     spark.range(1).write.format("delta").save(path)
     assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"
     assert not append_rebuilds_the_state()
-    ours = spark.conf.get(key)
-    spark.conf.set(key, "true")           # Delta's default
-    try:
+    with session_conf(spark, key, "true"):           # Delta's default
         assert append_rebuilds_the_state()
-    finally:
-        spark.conf.set(key, ours)
 
 
 def test_a_tables_list_of_files_is_one_partition_locally(spark, tmp_path):
@@ -87,17 +100,12 @@ def test_a_tables_list_of_files_is_one_partition_locally(spark, tmp_path):
     key = "spark.databricks.delta.snapshotPartitions"
     local = load_conf("local").spark.settings[key]
     path = str(tmp_path / "t")
-    ours = spark.conf.get(key)
-    spark.conf.set(key, local)
-    try:
+    with session_conf(spark, key, local):
         for _ in range(3):
-            spark.range(2).write.format("delta").mode("append").save(path)
-        log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)  # noqa: SLF001
-        snapshot = log.unsafeVolatileSnapshot()      # this session's own commits: up to date
-        assert snapshot.numOfFiles() == 3 * spark.range(2).rdd.getNumPartitions()
+            spark.range(2, numPartitions=1).write.format("delta").mode("append").save(path)   # a file each
+        snapshot = latest_snapshot(spark, path)
+        assert snapshot.numOfFiles() == 3
         assert snapshot.stateDS().rdd().getNumPartitions() == 1
-    finally:
-        spark.conf.set(key, ours)
 
 
 def test_months_are_read_from_the_delta_log_not_the_data(spark, warehouse):
