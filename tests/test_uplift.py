@@ -166,9 +166,10 @@ def test_evaluation_on_the_generators_planted_affinities(spark, conf):
     p = GenParams(customers=100_000, seed=3)
     planted = with_products(customers(spark, p), p).filter(F.col("segment").isin(*WEALTH_SEGMENTS))
     age = profile.age_at(p.last_day, F.col("BIRTH_DT"))
+    # generated once (every method's queries read it)
     frame = planted.select(F.col("CUST_ID").alias("cust_id"), profile.age_band(age).alias("age_band"),
                            profile.asset_band(F.col("base")).alias("asset_band"),
-                           *[f"has_{prod.lower()}" for prod in CF_PRODUCTS])
+                           *[f"has_{prod.lower()}" for prod in CF_PRODUCTS]).localCheckpoint()
     rows = {r.method: r for r in evaluation(frame, conf.uplift).collect()}
     assert set(rows) == {"PEARSON_UCF", "ALS", "POPULARITY"} and rows["POPULARITY"].evaluated_cnt > 300
     # popularity always has three unheld products to show, so it covers everyone
