@@ -4,6 +4,7 @@ temporary warehouse."""
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,19 @@ def pytest_collection_modifyitems(items):
 
 
 E2E_MONTHS = ("2019-01", "2019-02", "2019-03")
+
+
+@contextmanager
+def session_conf(spark, settings: dict[str, str]):
+    """The session's `settings` inside the block, then each back to what it was."""
+    before = {key: spark.conf.get(key) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            spark.conf.set(key, value)
 
 
 def job_args(conf, raw, database, *extra):

@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 
 from lib.acquisition import graph
 from lib.acquisition import prospects as A
+from tests.conftest import session_conf
 
 LEDGER = ("cust_id string, txn_code string, dr_cr_flag string, txn_amt decimal(18,2), cpty_bank_code string, "
           "cpty_acct_no string, cpty_name string, cpty_cust_id string")
@@ -175,13 +176,9 @@ def test_ranking_across_partitions_equals_a_sort(spark):
     # given: 3,000 links of 1,500 prospects with tied scores, ranked over 8 sorted partitions
     rows = [(f"p{i % 1500:04d}", float((i % 1500) * 7919 % 101), i) for i in range(3000)]
     df = spark.createDataFrame(rows, "prospect string, score double, link int")
-    spark.conf.set("spark.sql.shuffle.partitions", "8")
-    spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
-    try:
+    with session_conf(spark, {"spark.sql.shuffle.partitions": "8",
+                              "spark.sql.adaptive.coalescePartitions.enabled": "false"}):
         got = {(r.prospect, r.rank) for r in A.ranked(df, "prospect", "score").collect()}
-    finally:
-        spark.conf.set("spark.sql.shuffle.partitions", "2")
-        spark.conf.unset("spark.sql.adaptive.coalescePartitions.enabled")
     # then: the place of each prospect in (score descending, prospect) order, 1..1500
     order = sorted({(p, s) for p, s, _ in rows}, key=lambda ps: (-ps[1], ps[0]))
     assert got == {(p, i + 1) for i, (p, _) in enumerate(order)}

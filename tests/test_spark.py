@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from lib.io import (ensure_table, months_in, replace_months, rows_written, table
 from lib.config import load_conf
 from lib.spark import IVY_SETTINGS, LOG4J2, resolver_settings, session_settings
 from lib.tables import TableSpec, probability, tier_known
+from tests.conftest import session_conf
 
 SPEC = TableSpec("probe", "a probe table", (("v", "bigint", "a value"), ("stat_month", "string", "month")))
 CHECKED = TableSpec("checked", "a table with invariants", (
@@ -59,17 +59,6 @@ def test_session_settings(spark):
     assert spark.sparkContext.getCheckpointDir() is not None
 
 
-@contextmanager
-def session_conf(spark, key: str, value: str):
-    """The session's `key` set to `value` inside the block, then back to what it was."""
-    ours = spark.conf.get(key)
-    spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        spark.conf.set(key, ours)
-
-
 def latest_snapshot(spark, path: str):
     """The Delta table's snapshot as this session's own commits left it (up to date)."""
     log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)  # noqa: SLF001
@@ -89,7 +78,7 @@ def test_a_commit_does_not_rebuild_the_tables_state_in_our_time_zone(spark, tmp_
     spark.range(1).write.format("delta").save(path)
     assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"
     assert not append_rebuilds_the_state()
-    with session_conf(spark, key, "true"):           # Delta's default
+    with session_conf(spark, {key: "true"}):           # Delta's default
         assert append_rebuilds_the_state()
 
 
@@ -100,7 +89,7 @@ def test_a_tables_list_of_files_is_one_partition_locally(spark, tmp_path):
     key = "spark.databricks.delta.snapshotPartitions"
     local = load_conf("local").spark.settings[key]
     path = str(tmp_path / "t")
-    with session_conf(spark, key, local):
+    with session_conf(spark, {key: local}):
         for _ in range(3):
             spark.range(2, numPartitions=1).write.format("delta").mode("append").save(path)   # a file each
         snapshot = latest_snapshot(spark, path)
