@@ -97,6 +97,28 @@ def test_a_tables_list_of_files_is_one_partition_locally(spark, tmp_path):
         assert snapshot.stateDS().rdd().getNumPartitions() == 1
 
 
+def test_cached_rows_are_kept_uncompressed(spark):
+    """conf/base.yaml: a cached DataFrame's columns are stored as they are (README, Validation
+    at scale), so a column of one repeated string takes its full size, which compression
+    would fold to a few bytes a batch."""
+    key = "spark.sql.inMemoryColumnarStorage.compressed"
+    storage = spark.sparkContext._jsc.sc()      # noqa: SLF001
+
+    def cached_bytes() -> int:
+        before = sum(info.memSize() for info in storage.getRDDStorageInfo())
+        rows = spark.range(200_000, numPartitions=1).select(F.concat(F.lit("x" * 19), F.lit("y")).alias("s"))
+        rows.persist().count()
+        size = sum(info.memSize() for info in storage.getRDDStorageInfo()) - before
+        rows.unpersist(blocking=True)
+        return size
+
+    assert spark.conf.get(key) == load_conf("local").spark.settings[key] == "false"
+    plain = cached_bytes()
+    with session_conf(spark, {key: "true"}):            # Spark's default
+        packed = cached_bytes()
+    assert plain > 200_000 * 20 > 100 * packed
+
+
 def test_months_are_read_from_the_delta_log_not_the_data(spark, warehouse):
     for month in ("2019-01", "2019-02"):
         rows = spark.range(2).select(F.col("id").alias("v"), F.lit(month).alias("stat_month"))
