@@ -105,10 +105,10 @@ def test_cached_rows_are_kept_uncompressed(spark):
     storage = spark.sparkContext._jsc.sc()      # noqa: SLF001
 
     def cached_bytes() -> int:
-        before = sum(info.memSize() for info in storage.getRDDStorageInfo())
+        before = {info.id() for info in storage.getRDDStorageInfo()}
         rows = spark.range(200_000, numPartitions=1).select(F.concat(F.lit("x" * 19), F.lit("y")).alias("s"))
         rows.persist().count()
-        size = sum(info.memSize() for info in storage.getRDDStorageInfo()) - before
+        size = sum(info.memSize() for info in storage.getRDDStorageInfo() if info.id() not in before)
         rows.unpersist(blocking=True)
         return size
 
