@@ -106,7 +106,7 @@ def test_cached_rows_are_kept_uncompressed(spark):
 
     def cached_bytes() -> int:
         before = {info.id() for info in storage.getRDDStorageInfo()}
-        rows = spark.range(200_000, numPartitions=1).select(F.concat(F.lit("x" * 19), F.lit("y")).alias("s"))
+        rows = spark.range(200_000, numPartitions=1).select(F.lit("x" * 20).alias("s"))
         rows.persist().count()
         size = sum(info.memSize() for info in storage.getRDDStorageInfo() if info.id() not in before)
         rows.unpersist(blocking=True)
