@@ -97,6 +97,16 @@ def test_a_tables_list_of_files_is_one_partition_locally(spark, tmp_path):
         assert snapshot.stateDS().rdd().getNumPartitions() == 1
 
 
+def test_the_local_jvm_collects_garbage_with_the_parallel_collector(spark):
+    """conf/local.yaml: the one JVM of local mode runs the parallel collector, not the JVM's
+    default G1 (whose collectors are "G1 Young Generation", "G1 Old Generation" and "G1
+    Concurrent GC"), with the log4j setup the session adds beside it."""
+    options = session_settings(load_conf("local"))["spark.driver.extraJavaOptions"].split()
+    assert "-XX:+UseParallelGC" in options and f"-Dlog4j2.configurationFile={LOG4J2}" in options
+    beans = spark._jvm.java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()   # noqa: SLF001
+    assert sorted(bean.getName() for bean in beans) == ["PS MarkSweep", "PS Scavenge"]
+
+
 def test_cached_rows_are_kept_uncompressed(spark):
     """conf/base.yaml: a cached DataFrame's columns are stored as they are (README, Validation
     at scale), so a column of one repeated string takes its full size, which compression
