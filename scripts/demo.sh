@@ -13,6 +13,9 @@ scripts/submit.sh generate --customers "$CUSTOMERS" --months "$MONTHS" --start-m
 LAST=$(.venv/bin/python -c "from lib.months import add_months; print(add_months('$START', $MONTHS - 1))")
 scripts/submit.sh monthly --from-month "$START" --month "$LAST" --ledger-start "$START"
 .venv/bin/python - <<'PY'
+import os
+import sys
+
 from deltalake import DeltaTable
 runs = DeltaTable("warehouse/wealth.db/run_manifest").to_pandas().sort_values("started_at")
 runs["minutes"] = (runs.finished_at - runs.started_at).dt.total_seconds() / 60
@@ -61,6 +64,11 @@ scores = DeltaTable("warehouse/wealth.db/churn_scores").to_pandas()
 warn = scores[(scores.stat_month == last) & scores.flagged].sort_values("churn_prob", ascending=False)
 print(f"\nwarning list in {last}: {len(warn)} of {(scores.stat_month == last).sum()} wealth customers; the top 5:")
 print(warn.head(5)[["masked_name", "city_name", "county_name", "churn_prob", "reasons"]].to_string(index=False))
+# Arrow's reader threads can outlive the tables and abort the interpreter's shutdown
+# ("terminate called without an active exception", apache/arrow#34314; once here, after the
+# whole summary had printed): leave without it.
+sys.stdout.flush()
+os._exit(0)
 PY
 echo
 echo "monthly report of $LAST: $PWD/warehouse/_reports/wealth/$LAST/report.html (one file, charts embedded)"
