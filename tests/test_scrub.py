@@ -16,6 +16,7 @@ from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import functions as F
 
 from lib import monthly
+from lib.ingest.run import table_counts
 from lib.logs import get_logger, new_run_id, one_line
 from lib.privacy import scrub
 
@@ -35,6 +36,18 @@ def test_a_run_id_never_holds_a_run_of_digits_a_scan_could_take_for_an_id_or_acc
     assert new_run_id() == "0a1b2c3d4e5f4a7b8c9d0e1f2a3b4c5d"
     monkeypatch.undo()
     assert not any(re.search(r"\d{8}", new_run_id()) for _ in range(2_000))
+
+
+def test_the_ingests_counts_reach_the_log_unmasked():
+    # a 1,000,000-customer ledger's two months: "rows_in=16196899" went out as "rows_in=****6899"
+    counts = [{"table_name": "JNL_ACC_CHG", "stat_month": "2019-01", "rule": "A", "rows_in": 8_100_000, "rows_bad": 5},
+              {"table_name": "JNL_ACC_CHG", "stat_month": "2019-01", "rule": "B", "rows_in": 8_100_000, "rows_bad": 7},
+              {"table_name": "JNL_ACC_CHG", "stat_month": "2019-02", "rule": "A", "rows_in": 8_096_899, "rows_bad": 0},
+              {"table_name": "ORG_DIM", "stat_month": "2019-01", "rule": "A", "rows_in": 40, "rows_bad": 1}]
+    line = table_counts(counts, "JNL_ACC_CHG")
+    assert line == "JNL_ACC_CHG: rows_in=16,196,899 rows_bad=12"
+    assert scrub(line) == line
+    assert scrub("rows_in=16196899") == "rows_in=****6899"
 
 
 def test_every_log_record_goes_out_scrubbed_traceback_included(caplog):
