@@ -25,6 +25,13 @@ CF_PRODUCTS = ("LARGE_CD", "AGREEMENT_DEPOSIT", "WEALTH_PRODUCT", "FUND", "INSUR
 VECTOR_LENGTH = 2 + len(CF_PRODUCTS)
 R_DIGITS = 12          # r is compared at this precision, so equal r from different sums tie
 EXACT_R = f"decimal({R_DIGITS + 1},{R_DIGITS})"   # r in (0, 1] at that precision, exactly
+# ALS solves a customer's factors in one block and a product's in another: the six products
+# and a province's wealth customers fit in two (MLlib's ten only add tasks to every
+# iteration's job), fixed so that any machine fits the same factors from the same holdings.
+ALS_BLOCKS = 2
+# MLlib checkpoints the item factors to disk every 10th iteration by default, i.e. at the
+# last of our 10; a lineage this short needs no checkpoint.
+ALS_CHECKPOINT_EVERY = 50
 
 
 def top_products(scored: DataFrame, key: str, n: int) -> DataFrame:
@@ -146,7 +153,8 @@ def als_recommend(tags: DataFrame, rank: int, reg: float, alpha: float, iteratio
     holders = cells.groupBy("user").agg(F.max("held").alias("any")).filter(F.col("any") > 0).select("user")
     held = cells.groupBy("item").agg(F.max("held").alias("any")).filter(F.col("any") > 0).select("item")
     model = ALS(implicitPrefs=True, rank=rank, regParam=reg, alpha=alpha, maxIter=iterations, seed=seed,
-                userCol="user", itemCol="item", ratingCol="held", coldStartStrategy="drop"
+                userCol="user", itemCol="item", ratingCol="held", coldStartStrategy="drop",
+                numUserBlocks=ALS_BLOCKS, numItemBlocks=ALS_BLOCKS, checkpointInterval=ALS_CHECKPOINT_EVERY
                 ).fit(cells.join(holders, "user", how="inner").join(held, "item", how="inner"))
     unheld = cells.filter(F.col("held") == 0)
     names = F.array(*[F.lit(p) for p in CF_PRODUCTS])
