@@ -25,12 +25,13 @@ CF_PRODUCTS = ("LARGE_CD", "AGREEMENT_DEPOSIT", "WEALTH_PRODUCT", "FUND", "INSUR
 VECTOR_LENGTH = 2 + len(CF_PRODUCTS)
 R_DIGITS = 12          # r is compared at this precision, so equal r from different sums tie
 EXACT_R = f"decimal({R_DIGITS + 1},{R_DIGITS})"   # r in (0, 1] at that precision, exactly
-# ALS solves a customer's factors in one block and a product's in another: the six products
-# and a province's wealth customers fit in two (MLlib's ten only add tasks to every
-# iteration's job), fixed so that any machine fits the same factors from the same holdings.
+# MLlib's ALS splits the customers and the products into blocks, a task each in every
+# iteration's jobs: two of each hold a province's wealth customers and the six products
+# (MLlib's ten only add tasks). Fixed, not configured: each block's starting factors are
+# drawn from the seed and the block's number, so the blocks decide the factors.
 ALS_BLOCKS = 2
 # MLlib checkpoints the item factors to disk every 10th iteration by default, i.e. at the
-# last of our 10; a lineage this short needs no checkpoint.
+# last of our 10: a lineage of up to 50 iterations needs no checkpoint.
 ALS_CHECKPOINT_EVERY = 50
 
 
