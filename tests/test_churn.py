@@ -12,7 +12,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
-from sklearn.metrics import roc_curve
+from sklearn.metrics import roc_auc_score, roc_curve
 
 from lib.config import RetentionConf, Tiers
 from lib.errors import NotTrainable
@@ -187,7 +187,7 @@ def test_measures_on_a_hand_scored_set(spark):
     assert m["deciles"][0]["decile"] == 1 and m["top_decile_lift"] == pytest.approx(2.5)
 
 
-def test_ks_and_deciles_are_exact_with_ties_against_scikit_learn_and_pandas(spark):
+def test_auc_ks_and_deciles_are_exact_with_ties_against_scikit_learn_and_pandas(spark):
     # 203 customers, scores on a grid of 1/400: ties, several scores in one ROC bucket
     # (floor(prob x 100), where the 101-point curve used to read KS) and decile cuts through ties
     rng = np.random.default_rng(9)
@@ -197,6 +197,9 @@ def test_ks_and_deciles_are_exact_with_ties_against_scikit_learn_and_pandas(spar
     m = churn_model.measures(scored, 0.4)
     fpr, tpr, _ = roc_curve(labels, probs)
     assert m["ks"] == pytest.approx(max(tpr - fpr), abs=1e-12)
+    assert m["auc"] == pytest.approx(roc_auc_score(labels, probs), abs=1e-12)
+    # the same bits however the rows are partitioned (the measures of a re-run, or of a cluster)
+    assert {churn_model.measures(scored.repartition(n), 0.4)["auc"] for n in (1, 3, 7)} == {m["auc"]}
     # deciles by position: highest prob first, among equal probs the non-churners first
     frame = pd.DataFrame({"prob": probs, "label": labels}).sort_values(["prob", "label"], ascending=[False, True])
     frame["decile"] = np.arange(203) * 10 // 203 + 1

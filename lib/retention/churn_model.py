@@ -16,7 +16,6 @@ import math
 from pyspark import StorageLevel
 from pyspark.ml import PipelineModel
 from pyspark.ml.classification import LogisticRegression
-from pyspark.ml.evaluation import BinaryClassificationEvaluator
 from pyspark.ml.feature import StandardScaler, VectorAssembler
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import Column, DataFrame, Window
@@ -134,8 +133,6 @@ def measures(scored: DataFrame, threshold: float) -> dict:
     over `scored` (label, prob). The scores are computed once, into a local checkpoint,
     for the measures' Spark jobs (each would otherwise read and score the rows again)."""
     scored = scored.select("label", "prob").localCheckpoint()
-    auc = BinaryClassificationEvaluator(rawPredictionCol="prob", labelCol="label",
-                                        metricName="areaUnderROC").evaluate(scored)
     flagged = F.col("prob") >= threshold
     c = scored.agg(F.count(F.lit(1)).alias("n"), F.sum("label").alias("pos"),
                    F.count(F.when(flagged & (F.col("label") == 1), 1)).alias("tp"),
@@ -146,7 +143,7 @@ def measures(scored: DataFrame, threshold: float) -> dict:
     top = deciles(ranks, c.n)
     base = c.pos / c.n if c.n else None
     return {"rows": c.n, "positives": c.pos, "base_rate": base, "accuracy": c.right / c.n if c.n else None,
-            "auc": auc, "ks": ks(ranks, c.pos, c.n - c.pos),
+            "auc": auc(ranks, c.pos, c.n - c.pos), "ks": ks(ranks, c.pos, c.n - c.pos),
             "precision_at_threshold": c.tp / c.flagged if c.flagged else None,
             "recall_at_threshold": c.tp / c.pos if c.pos else None,
             "top_decile_lift": top[0]["churn_rate"] / base if top and base else None,
@@ -182,9 +179,10 @@ def roc(buckets: dict[int, tuple[int, int]]) -> list[dict]:
 def ranked(scored: DataFrame, buckets: dict[int, tuple[int, int]]) -> DataFrame:
     """label, prob with, exactly and without a global sort, `position` (1 = the highest
     prob; among equal probs the non-churners first, so a cut through a tie never flatters
-    the model) and `pos_at_or_above` / `neg_at_or_above` (the rows with a prob at least the
-    row's). The buckets above a row give its offsets (from the collected counts); a window
-    within its own bucket gives the rest."""
+    the model), `pos_at_or_above` / `neg_at_or_above` (the rows with a prob at least the
+    row's) and `neg_tied` (the non-churners with the row's prob). The buckets above a row
+    give its offsets (from the collected counts); a window within its own bucket gives the
+    rest."""
     above, offsets = (0, 0), []
     for b in sorted(buckets, reverse=True):
         offsets.append((b, *above))
@@ -197,7 +195,19 @@ def ranked(scored: DataFrame, buckets: dict[int, tuple[int, int]]) -> DataFrame:
             .select("label", "prob",
                     (F.col("pos_above") + F.col("neg_above") + F.row_number().over(rows)).alias("position"),
                     (F.col("pos_above") + F.sum("label").over(ties)).alias("pos_at_or_above"),
-                    (F.col("neg_above") + F.sum(1 - F.col("label")).over(ties)).alias("neg_at_or_above")))
+                    (F.col("neg_above") + F.sum(1 - F.col("label")).over(ties)).alias("neg_at_or_above"),
+                    F.sum(1 - F.col("label")).over(Window.partitionBy("b", "prob")).alias("neg_tied")))
+
+
+def auc(ranks: DataFrame, positives: int, negatives: int) -> float:
+    """Area under the ROC curve, exactly: the share of (churner, non-churner) pairs whose
+    churner has the higher prob, a tie counting half (Mann-Whitney). Summed in integers, so
+    it does not depend on how the rows are partitioned; NaN with one class only."""
+    if not positives or not negatives:
+        return math.nan
+    pairs = 2 * (negatives - F.col("neg_at_or_above")) + F.col("neg_tied")     # twice the pairs a churner wins
+    won = ranks.filter(F.col("label") == 1).agg(F.sum(pairs)).first()[0]
+    return won / (2 * positives * negatives)
 
 
 def ks(ranks: DataFrame, positives: int, negatives: int) -> float:
