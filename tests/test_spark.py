@@ -107,6 +107,17 @@ def test_the_local_jvm_collects_garbage_with_the_parallel_collector(spark):
     assert sorted(bean.getName() for bean in beans) == ["PS MarkSweep", "PS Scavenge"]
 
 
+def test_dataframe_calls_do_not_send_their_python_line_to_the_jvm(spark):
+    """conf/base.yaml: PySpark does not record each DataFrame and Column call's Python call
+    site in the JVM (README, Fixed cost per month), so a runtime error's context names no
+    line of ours (with the recording on, it names this file's line of the division)."""
+    assert session_settings(load_conf("local"))["spark.python.sql.dataFrameDebugging.enabled"] == "false"
+    with pytest.raises(CapturedException, match="DIVIDE_BY_ZERO") as caught:
+        spark.range(1).select(F.col("id") / F.lit(0)).collect()
+    sites = [context.callSite() for context in caught.value.getQueryContext()]
+    assert sites and not any(Path(__file__).name in site for site in sites), sites
+
+
 def test_cached_rows_are_kept_uncompressed(spark):
     """conf/base.yaml: a cached DataFrame's columns are stored as they are (README, Validation
     at scale), so a column of one repeated string takes its full size, which compression
