@@ -133,8 +133,13 @@ def _commit_times(spark: SparkSession, log: str) -> list[tuple[int, int]]:
     folder, newest first: a listing, no Spark job and no snapshot. Log clean-up never
     removes the newest commit file."""
     fs, hpath = _file_system(spark, log)
-    found = ((re.fullmatch(r"(\d{20})\.json", s.getPath().getName()), s) for s in fs.listStatus(hpath))
-    return sorted(((int(f.group(1)), s.getModificationTime()) for f, s in found if f), reverse=True)
+    local = _local_path(fs, hpath)
+    if local is not None:
+        entries = [(entry.name, entry.stat().st_mtime_ns // 1_000_000) for entry in os.scandir(local)]
+    else:
+        entries = [(status.getPath().getName(), status.getModificationTime()) for status in fs.listStatus(hpath)]
+    found = ((re.fullmatch(r"(\d{20})\.json", name), when) for name, when in entries)
+    return sorted(((int(f.group(1)), when) for f, when in found if f), reverse=True)
 
 
 def quote(text: str) -> str:
@@ -147,6 +152,12 @@ def _file_system(spark: SparkSession, path: str):
     jvm = spark.sparkContext._jvm  # noqa: SLF001 - the documented route to Hadoop's FileSystem
     hpath = jvm.org.apache.hadoop.fs.Path(path)
     return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath  # noqa: SLF001
+
+
+def _local_path(fs, hpath) -> str | None:
+    """The path on local disk when `fs` is the local file system: Python reads and writes
+    there itself, without a round trip to the JVM per call and per file listed."""
+    return fs.pathToFile(hpath).getPath() if fs.getScheme() == "file" else None
 
 
 def delete_path(spark: SparkSession, path: str) -> None:
@@ -172,8 +183,8 @@ def write_bytes(spark: SparkSession, path: str, data: bytes) -> None:
     native library, starts a chmod process for each of the two (about 16 ms a file; the
     export writes some 2,400 files a month at province size)."""
     fs, hpath = _file_system(spark, path)
-    if fs.getScheme() == "file":
-        local = fs.pathToFile(hpath).getPath()
+    local = _local_path(fs, hpath)
+    if local is not None:
         os.makedirs(os.path.dirname(local), exist_ok=True)
         with open(local, "wb") as out:
             out.write(data)
@@ -197,8 +208,9 @@ def create_text(spark: SparkSession, path: str, text: str) -> bool:
     the file is written aside and hard-linked into place, which only one link can do.
     On HDFS the NameNode's create(overwrite=false) is atomic."""
     fs, hpath = _file_system(spark, path)
-    if fs.getScheme() == "file":
-        return _create_local(fs.pathToFile(hpath).getPath(), text)
+    local = _local_path(fs, hpath)
+    if local is not None:
+        return _create_local(local, text)
     try:
         out = fs.create(hpath, False)
     except Py4JJavaError as err:
@@ -229,6 +241,13 @@ def _create_local(path: str, text: str) -> bool:
 def read_text(spark: SparkSession, path: str) -> str | None:
     """A small UTF-8 text file's content; None when there is no file."""
     fs, hpath = _file_system(spark, path)
+    local = _local_path(fs, hpath)
+    if local is not None:
+        try:
+            with open(local, "rb") as stream:
+                return stream.read().decode("utf-8")
+        except FileNotFoundError:
+            return None
     if not fs.exists(hpath):
         return None
     stream = fs.open(hpath)
@@ -245,24 +264,57 @@ def move(spark: SparkSession, source: str, target: str) -> bool:
     return bool(fs.rename(hsource, _file_system(spark, target)[1]))
 
 
-# months_in's answers by (table folder, version, that commit's time): a table's months
-# change only with a commit, and listing its files is a Spark job each time it is asked.
-_MONTHS: dict[tuple[str, int, int], frozenset[str]] = {}
+# months_in's state per table folder: the version it was made for, that commit's time, and
+# the month of each data file. A table's months change only with a commit; listing its files
+# is a Spark job, reading the few commits since the version known is not.
+_FILES: dict[str, tuple[int, int, dict[str, str]]] = {}
+_DATA_FILE = re.compile(r"(?:^|/)(stat_month=([^/]+)/[^/]+)$")
 
 
 def months_in(spark: SparkSession, table: str) -> set[str]:
-    """The stat_month partitions a table has (none when it does not exist), from the folder
-    names in the Delta log's list of data files: no data file is read, and the list is
-    made once per table version."""
+    """The stat_month partitions a table has (none when it does not exist), from the Delta
+    log's list of data files: no data file is read. A version seen before in this process
+    is known; a later one is reached through the add and remove actions of the commits
+    since (when that history is the one seen, not a table made again); otherwise the
+    table's files are listed."""
     if not spark.catalog.tableExists(table):
         return set()
     location = table_location(spark, table)
-    version, when = _commit_times(spark, f"{location}/_delta_log")[0]
-    key = (location, version, when)
-    if key not in _MONTHS:
-        folders = (re.search(r"/stat_month=([^/]+)/[^/]+$", path) for path in spark.table(table).inputFiles())
-        _MONTHS[key] = frozenset(unquote(found.group(1)) for found in folders if found)
-    return set(_MONTHS[key])
+    log = f"{location}/_delta_log"
+    commits = dict(_commit_times(spark, log))
+    version = max(commits)
+    known_version, known_time, known = _FILES.get(location, (-1, 0, {}))
+    same_history = commits.get(known_version) == known_time
+    files = _replay(spark, log, known, known_version, version, commits) if same_history else None
+    if files is None:
+        files = {}
+        for path in spark.table(table).inputFiles():
+            found = _DATA_FILE.search(unquote(path))
+            if found:
+                files[found.group(1)] = found.group(2)
+    _FILES[location] = (version, commits[version], files)
+    return set(files.values())
+
+
+def _replay(spark: SparkSession, log: str, files: dict[str, str], since: int, version: int,
+            commits: dict[int, int]) -> dict[str, str] | None:
+    """`files` with the data files removed and added by the commits after `since` up to
+    `version`; None when one of them is no longer in the log. A commit's removals go first:
+    one that rewrites a file in place (a deletion vector) removes and adds the same path."""
+    files = dict(files)
+    for v in range(since + 1, version + 1):
+        text = read_text(spark, f"{log}/{v:020d}.json") if v in commits else None
+        if text is None:
+            return None
+        actions = [json.loads(line) for line in text.splitlines()]
+        for kind in ("remove", "add"):
+            changed = (_DATA_FILE.search(unquote(a[kind]["path"])) for a in actions if kind in a)
+            for found in filter(None, changed):
+                if kind == "add":
+                    files[found.group(1)] = found.group(2)
+                else:
+                    files.pop(found.group(1), None)
+    return files
 
 
 def month_or_none(spark: SparkSession, table: str, month: str) -> DataFrame | None:

@@ -170,6 +170,44 @@ def test_months_follow_every_commit_and_a_table_made_again(spark):
     assert months_in(spark, "probe_seen.probe") == {"2019-03", "2019-04"}
 
 
+def test_months_of_later_versions_come_from_the_commits_since_without_a_spark_job(spark):
+    """Once months_in knows a table's files, it reads a later version's from the commits
+    since (the files they add and remove): no Spark job, and the months a query of the rows
+    finds, through a write of two months, an overwrite, a compaction, a delete and a row
+    deleted by a deletion vector (its file removed and added again in one commit)."""
+    table, sc = "probe_replay.probe", spark.sparkContext
+
+    def write(months: list[str], files: int = 1) -> None:
+        rows = spark.range(2 * len(months)).select(
+            F.col("id").alias("v"), F.element_at(F.array(*map(F.lit, months)), (F.col("id") % len(months) + 1).cast("int"))
+            .alias("stat_month")).repartition(files)
+        replace_months(spark, rows, "probe_replay", SPEC, months)
+
+    def months_seen_without_a_job() -> set[str]:
+        sc.setJobGroup("months_in", "months_in")
+        try:
+            found = months_in(spark, table)
+        finally:
+            sc.setLocalProperty("spark.jobGroup.id", None)
+        assert list(sc.statusTracker().getJobIdsForGroup("months_in")) == []
+        return found
+
+    def months_queried() -> set[str]:
+        return {r.stat_month for r in spark.table(table).select("stat_month").distinct().collect()}
+
+    write(["2019-01"])
+    assert months_in(spark, table) == {"2019-01"}            # the first time: its files listed
+    for change in (lambda: write(["2019-02", "2019-03"]), lambda: write(["2019-02"]),
+                   lambda: write(["2019-04"], files=2),
+                   lambda: spark.sql(f"OPTIMIZE {table} WHERE stat_month = '2019-04'"),
+                   lambda: spark.sql(f"DELETE FROM {table} WHERE stat_month = '2019-01'"),
+                   lambda: spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('delta.enableDeletionVectors' = true)"),
+                   lambda: spark.sql(f"DELETE FROM {table} WHERE v = 0")):      # a file kept, with a deletion vector
+        change()
+        assert months_seen_without_a_job() == months_queried()
+    assert months_queried() == {"2019-02", "2019-03", "2019-04"}
+
+
 def test_rows_written_are_those_of_the_writes_own_commit_not_the_last_one(spark):
     """Runs of other months may commit after this write and before its count is read."""
     def write(months: list[str], n: int) -> int:
