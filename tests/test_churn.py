@@ -210,6 +210,13 @@ def test_auc_ks_and_deciles_are_exact_with_ties_against_scikit_learn_and_pandas(
     assert m["top_decile_lift"] == pytest.approx(want.rate.iloc[0] / labels.mean())
 
 
+def test_with_one_class_the_auc_is_undefined_and_ks_zero(spark):
+    # no churner among the rows tested (a quiet month): no pair to rank, no gap to open
+    scored = spark.createDataFrame([(0.3, 0), (0.6, 0), (0.6, 0)], "prob double, label int")
+    m = churn_model.measures(scored, 0.4)
+    assert np.isnan(m["auc"]) and m["ks"] == 0.0 and m["positives"] == 0 and m["accuracy"] == pytest.approx(1 / 3)
+
+
 def test_population_stability_of_several_columns_equals_numpy(spark):
     # previous x: value 0 and 10 hold 5% each and 1..9 10% each, so its deciles are exactly 1..9;
     # previous y is constant (one cut) and z has no values (no index)

@@ -142,8 +142,9 @@ def measures(scored: DataFrame, threshold: float) -> dict:
     ranks = ranked(scored, buckets).localCheckpoint()
     top = deciles(ranks, c.n)
     base = c.pos / c.n if c.n else None
+    area, ks = separation(ranks, c.pos, c.n - c.pos)
     return {"rows": c.n, "positives": c.pos, "base_rate": base, "accuracy": c.right / c.n if c.n else None,
-            "auc": auc(ranks, c.pos, c.n - c.pos), "ks": ks(ranks, c.pos, c.n - c.pos),
+            "auc": area, "ks": ks,
             "precision_at_threshold": c.tp / c.flagged if c.flagged else None,
             "recall_at_threshold": c.tp / c.pos if c.pos else None,
             "top_decile_lift": top[0]["churn_rate"] / base if top and base else None,
@@ -199,23 +200,18 @@ def ranked(scored: DataFrame, buckets: dict[int, tuple[int, int]]) -> DataFrame:
                     F.sum(1 - F.col("label")).over(Window.partitionBy("b", "prob")).alias("neg_tied")))
 
 
-def auc(ranks: DataFrame, positives: int, negatives: int) -> float:
-    """Area under the ROC curve, exactly: the share of (churner, non-churner) pairs whose
-    churner has the higher prob, a tie counting half (Mann-Whitney). Summed in integers, so
-    it does not depend on how the rows are partitioned; NaN with one class only."""
+def separation(ranks: DataFrame, positives: int, negatives: int) -> tuple[float, float]:
+    """(AUC, KS) in one pass over the ranks. The area under the ROC curve, exactly: the share
+    of (churner, non-churner) pairs whose churner has the higher prob, a tie counting half
+    (Mann-Whitney), summed in integers, so it does not depend on how the rows are
+    partitioned; NaN with one class only. Kolmogorov-Smirnov: the largest tpr − fpr over
+    every probability cut-off (0 with one class only)."""
     if not positives or not negatives:
-        return math.nan
+        return math.nan, 0.0
     pairs = 2 * (negatives - F.col("neg_at_or_above")) + F.col("neg_tied")     # twice the pairs a churner wins
-    won = ranks.filter(F.col("label") == 1).agg(F.sum(pairs)).first()[0]
-    return won / (2 * positives * negatives)
-
-
-def ks(ranks: DataFrame, positives: int, negatives: int) -> float:
-    """Kolmogorov-Smirnov: the largest tpr − fpr over every probability cut-off."""
-    if not positives or not negatives:
-        return 0.0
     gap = F.col("pos_at_or_above") / positives - F.col("neg_at_or_above") / negatives
-    return max(ranks.agg(F.max(gap)).first()[0], 0.0)
+    won, widest = ranks.agg(F.sum(F.when(F.col("label") == 1, pairs)), F.max(gap)).first()
+    return won / (2 * positives * negatives), max(widest, 0.0)
 
 
 def deciles(ranks: DataFrame, n: int) -> list[dict]:
