@@ -6,7 +6,7 @@ import os
 import re
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterable, Iterator
 from urllib.parse import unquote
 
 from py4j.protocol import Py4JJavaError
@@ -287,11 +287,7 @@ def months_in(spark: SparkSession, table: str) -> set[str]:
     same_history = commits.get(known_version) == known_time
     files = _replay(spark, log, known, known_version, version, commits) if same_history else None
     if files is None:
-        files = {}
-        for path in spark.table(table).inputFiles():
-            found = _DATA_FILE.search(unquote(path))
-            if found:
-                files[found.group(1)] = found.group(2)
+        files = dict(_data_files(spark.table(table).inputFiles()))
     _FILES[location] = (version, commits[version], files)
     return set(files.values())
 
@@ -307,14 +303,19 @@ def _replay(spark: SparkSession, log: str, files: dict[str, str], since: int, ve
         if text is None:
             return None
         actions = [json.loads(line) for line in text.splitlines()]
-        for kind in ("remove", "add"):
-            changed = (_DATA_FILE.search(unquote(a[kind]["path"])) for a in actions if kind in a)
-            for found in filter(None, changed):
-                if kind == "add":
-                    files[found.group(1)] = found.group(2)
-                else:
-                    files.pop(found.group(1), None)
+        for path, _ in _data_files(a["remove"]["path"] for a in actions if "remove" in a):
+            files.pop(path, None)
+        files.update(_data_files(a["add"]["path"] for a in actions if "add" in a))
     return files
+
+
+def _data_files(paths: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(stat_month=…/file name, month) of each partitioned data file among `paths` (absolute
+    or relative to the table, URL-encoded as Delta writes them)."""
+    for path in paths:
+        found = _DATA_FILE.search(unquote(path))
+        if found:
+            yield found.group(1), found.group(2)
 
 
 def month_or_none(spark: SparkSession, table: str, month: str) -> DataFrame | None:
