@@ -1,7 +1,8 @@
 """The monthly refresh of one month (or --from-month A --month M, each month in order):
-ingest -> aum -> tags -> acquisition -> uplift -> retention -> report, each stage logged, the run
-recorded in run_manifest. A failed stage stops the run with its reason; every table keeps
-its last committed version, and re-running the month completes it."""
+ingest -> aum -> tags -> acquisition, uplift, retention and outcome -> report and export
+(the stages of a step side by side), each stage logged, the run recorded in run_manifest. A
+failed stage stops the run with its reason; every table keeps its last committed version,
+and re-running the month completes it."""
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,4 @@
-"""The monthly refresh: the stages in order for one month, each logged, and the run
+"""The monthly refresh: the stages of one month in waves (WAVES), each logged, and the run
 recorded in run_manifest (code version, conf hash, seeds, the silver versions it read and
 the gold versions it left, each stage's status and seconds).
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from pyspark import InheritableThread
 from pyspark.sql import SparkSession
 
 from lib.acquisition.run import run_acquisition
@@ -106,6 +107,12 @@ STAGES = (("ingest", _ingest), ("aum", _aum), ("tags", _tags), ("acquisition", _
           ("uplift", _uplift), ("retention", _retention), ("outcome", _outcome),
           ("report", _report), ("export", _export))
 
+# The stages in waves: a wave starts when the one before has ended, and the stages of a wave,
+# which read none of each other's tables (outcome follows the lists of earlier months), run
+# side by side in threads of the one driver. A small month's stage leaves the cores idle
+# between its Spark jobs (planning, commits, the driver's Python); the others' jobs fill them.
+WAVES = (("ingest",), ("aum",), ("tags",), ("acquisition", "uplift", "retention", "outcome"), ("report", "export"))
+
 
 def _versions(spark: SparkSession, database: str, leave_out: tuple[str, ...] = ()) -> dict[str, int]:
     return {name: v for name, v in table_versions(spark, database).items() if name not in leave_out}
@@ -134,25 +141,51 @@ def _stages(first: str, last: str, month: str) -> tuple:
     return tuple((name, ahead.get(name, step)) for name, step in STAGES)
 
 
+def _run_stage(spark: SparkSession, conf: Config, month: str, log, name: str, step) -> tuple:
+    """(name, status, seconds, note, failure reason) of one stage run."""
+    start = time.monotonic()
+    try:
+        note = step(spark, conf, month, log)
+        return name, "DONE", time.monotonic() - start, note, None
+    except Skipped as why:
+        log.warning("monthly %s: stage %s skipped: %s", month, name, why)
+        return name, "SKIPPED", time.monotonic() - start, str(why), None
+    except Exception as err:  # noqa: BLE001 - recorded, then re-raised as StageFailed
+        return name, "FAILED", time.monotonic() - start, None, scrub(one_line(err)[:300])
+
+
+def _run_wave(spark: SparkSession, conf: Config, month: str, log, steps: list[tuple]) -> list[tuple]:
+    """The stages of a wave, side by side when more than one (each in a thread that takes
+    the caller's Spark job properties and closes its JVM thread when done); their runs in
+    the wave's order."""
+    if len(steps) == 1:
+        return [_run_stage(spark, conf, month, log, *steps[0])]
+    runs: list[tuple] = [()] * len(steps)
+
+    def run(i: int, name: str, step) -> None:
+        runs[i] = _run_stage(spark, conf, month, log, name, step)
+    threads = [InheritableThread(target=run, args=(i, *s), name=f"stage {s[0]} {month}") for i, s in enumerate(steps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return runs
+
+
 def run_month(spark: SparkSession, conf: Config, month: str, log, span: tuple[str, str] | None = None) -> None:
-    """Every stage for `month`, in order (of a run over `span`, by default the month
-    alone); the run is recorded whatever happens."""
+    """Every stage for `month`, wave by wave (WAVES); a wave with a failed stage is the
+    last (its other stages end first). The run is recorded whatever happens."""
     run_id, started, version = new_run_id(), datetime.now(), code_version()
     inputs = _versions(spark, conf.silver_database)
     log.info("monthly %s: run %s, code %s, conf %s", month, run_id, version, conf_hash(conf))
+    steps = dict(_stages(*(span or (month, month)), month))
     done: list[tuple] = []
     failure: tuple[str, str] | None = None
-    for name, step in _stages(*(span or (month, month)), month):
-        start = time.monotonic()
-        try:
-            note = step(spark, conf, month, log)
-            done.append((name, "DONE", time.monotonic() - start, note))
-        except Skipped as why:
-            done.append((name, "SKIPPED", time.monotonic() - start, str(why)))
-            log.warning("monthly %s: stage %s skipped: %s", month, name, why)
-        except Exception as err:  # noqa: BLE001 - recorded, then re-raised as StageFailed
-            done.append((name, "FAILED", time.monotonic() - start, None))
-            failure = (name, scrub(one_line(err)[:300]))
+    for wave in ([(name, steps[name]) for name in names if name in steps] for names in WAVES):
+        runs = _run_wave(spark, conf, month, log, wave)
+        done += [run[:4] for run in runs]
+        failure = next(((name, reason) for name, status, _, _, reason in runs if status == "FAILED"), None)
+        if failure:
             break
     record = {
         "run_id": run_id, "code_version": version, "conf_hash": conf_hash(conf),
