@@ -5,16 +5,19 @@ import json
 import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 from urllib.parse import unquote
 
 from py4j.protocol import Py4JJavaError
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib.config import Config, absolute
 from lib.errors import MissingInputError, SourceError
+from lib.logs import get_logger
 from lib.tables import TableSpec
 
 
@@ -37,13 +40,43 @@ def ensure_table(spark: SparkSession, database: str, spec: TableSpec) -> str:
     """Create the database and the Delta table (with comments, CHECK constraints and the
     change data feed where the spec asks) if missing; its full name. The constraints are
     table properties of the creating commit, so a table never exists without them."""
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS {database}")
     full = f"{database}.{spec.name}"
+    if spark.catalog.tableExists(full):
+        return full
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {database}")
     cols = ",\n  ".join(f"{name} {sqltype} COMMENT '{quote(doc)}'" for name, sqltype, doc in spec.columns)
     listed = ", ".join(f"'{key}' = '{quote(value)}'" for key, value in spec.properties().items())
-    spark.sql(f"CREATE TABLE IF NOT EXISTS {full} (\n  {cols}\n) USING DELTA PARTITIONED BY ({spec.partition}) "
+    create = (f"CREATE TABLE IF NOT EXISTS {full} (\n  {cols}\n) USING DELTA PARTITIONED BY ({spec.partition}) "
               f"COMMENT '{quote(spec.comment)}'" + (f" TBLPROPERTIES ({listed})" if listed else ""))
+    try:
+        spark.sql(create)
+    except AnalysisException as err:
+        location = table_location(spark, full)
+        if err.getCondition() != "DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION" or spark.catalog.tableExists(full) \
+                or not _creation_cut_short(spark, location):
+            raise
+        get_logger("io").warning("%s: its folder held only the creating commit of a run stopped before the "
+                                 "metastore knew the table; created again", full)
+        delete_path(spark, location)
+        spark.sql(create)
     return full
+
+
+CREATOR_GRACE_MS = 10_000    # a live run registers its table within a second or so of its creating commit
+
+
+def _creation_cut_short(spark: SparkSession, location: str) -> bool:
+    """Whether a managed table's folder holds only a creating commit made over
+    CREATOR_GRACE_MS ago and no data: what a driver killed between Delta's first commit and
+    the metastore's registration leaves (the table is not in the metastore, so Delta will
+    not create it there again). A folder with data is never taken for one."""
+    log = f"{location}/_delta_log"
+    commits = _commit_times(spark, log)
+    if [version for version, _ in commits] != [0] or time.time() * 1000 - commits[0][1] < CREATOR_GRACE_MS:
+        return False
+    actions = [json.loads(line) for line in (read_text(spark, f"{log}/{0:020d}.json") or "").splitlines()]
+    return (any(a.get("commitInfo", {}).get("operation") == "CREATE TABLE" for a in actions)
+            and not any("add" in a for a in actions))
 
 
 def replace_months(spark: SparkSession, df: DataFrame, database: str, spec: TableSpec,

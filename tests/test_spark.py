@@ -2,19 +2,22 @@
 first start resolves the JVM packages through the pinned resolver chain, quietly."""
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from pyspark.errors import AnalysisException
 from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import Row
 from pyspark.sql import functions as F
 
-from lib.io import (ensure_table, months_in, replace_months, rows_written, table_version, table_versions,
-                    write_bytes)
+from lib.io import (database_location, ensure_table, months_in, replace_months, rows_written, table_version,
+                    table_versions, write_bytes)
 from lib.config import load_conf
 from lib.spark import IVY_SETTINGS, LOG4J2, resolver_settings, session_settings
 from lib.tables import TableSpec, probability, tier_known
@@ -221,6 +224,38 @@ def test_rows_written_are_those_of_the_writes_own_commit_not_the_last_one(spark)
     assert rows_written(spark, "probe_count.probe", ["2019-04", "2019-03"]) == 5
     assert write(["2019-06"], 0) == 0                 # nothing to write or remove: Delta makes no commit
     assert rows_written(spark, "probe_count.probe", ["2019-06"]) == 0
+
+
+def test_a_table_whose_creation_was_cut_short_is_created_again_and_one_with_data_never(spark, caplog):
+    """A driver killed between Delta's creating commit and the metastore's registration
+    leaves a folder Delta will not create the managed table in again; made here by hand:
+    the table created by path in the folder of a table the metastore does not know."""
+    spark.sql("CREATE DATABASE IF NOT EXISTS probe_cut")
+    folder = f"{database_location(spark, 'probe_cut')}/probe"
+    path = folder.removeprefix("file:")
+    log = Path(path) / "_delta_log" / f"{0:020d}.json"
+    rows = spark.range(3).select(F.col("id").alias("v"), F.lit("2019-01").alias("stat_month"))
+
+    def cut_short(age_seconds: float, with_data: bool = False) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        spark.sql(f"CREATE TABLE delta.`{folder}` (v bigint, stat_month string) USING DELTA PARTITIONED BY (stat_month)")
+        if with_data:
+            rows.write.format("delta").mode("append").save(folder)
+        for commit in Path(log.parent).glob("*.json"):
+            os.utime(commit, (time.time() - age_seconds,) * 2)
+
+    cut_short(0)      # as young as a live run's, which registers it in a moment: left alone
+    with pytest.raises(AnalysisException, match="DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION"):
+        replace_months(spark, rows, "probe_cut", SPEC, ["2019-01"])
+    cut_short(60, with_data=True)      # rows in it: never removed
+    with pytest.raises(AnalysisException, match="DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION"):
+        replace_months(spark, rows, "probe_cut", SPEC, ["2019-01"])
+    cut_short(60)
+    with caplog.at_level(logging.WARNING, logger="wealth"):
+        assert replace_months(spark, rows, "probe_cut", SPEC, ["2019-01"]) == 3
+    assert "probe_cut.probe: its folder held only the creating commit of a run stopped before" in caplog.text
+    assert spark.table("probe_cut.probe").count() == 3 and table_version(spark, "probe_cut.probe") == 1
+    assert spark.sql("DESCRIBE TABLE EXTENDED probe_cut.probe").filter("col_name = 'Comment'").first()[1] == SPEC.comment
 
 
 def test_every_run_writes_an_event_log_into_the_folder_from_conf(tmp_path):
