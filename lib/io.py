@@ -71,10 +71,13 @@ def _creation_cut_short(spark: SparkSession, location: str) -> bool:
     the metastore's registration leaves (the table is not in the metastore, so Delta will
     not create it there again). A folder with data is never taken for one."""
     log = f"{location}/_delta_log"
+    first = read_text(spark, f"{log}/{0:020d}.json")
+    if first is None:           # not a Delta table's folder at all
+        return False
     commits = _commit_times(spark, log)
     if [version for version, _ in commits] != [0] or time.time() * 1000 - commits[0][1] < CREATOR_GRACE_MS:
         return False
-    actions = [json.loads(line) for line in (read_text(spark, f"{log}/{0:020d}.json") or "").splitlines()]
+    actions = [json.loads(line) for line in first.splitlines()]
     return (any(a.get("commitInfo", {}).get("operation") == "CREATE TABLE" for a in actions)
             and not any("add" in a for a in actions))
 

@@ -247,6 +247,11 @@ def test_a_table_whose_creation_was_cut_short_is_created_again_and_one_with_data
     cut_short(0)      # as young as a live run's, which registers it in a moment: left alone
     with pytest.raises(AnalysisException, match="DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION"):
         replace_months(spark, rows, "probe_cut", SPEC, ["2019-01"])
+    shutil.rmtree(path)
+    Path(path).mkdir()
+    (Path(path) / "notes.txt").write_text("not a table", encoding="utf-8")      # no Delta log: left alone
+    with pytest.raises(AnalysisException, match="DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION"):
+        replace_months(spark, rows, "probe_cut", SPEC, ["2019-01"])
     cut_short(60, with_data=True)      # rows in it: never removed
     with pytest.raises(AnalysisException, match="DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION"):
         replace_months(spark, rows, "probe_cut", SPEC, ["2019-01"])
