@@ -51,9 +51,12 @@ def ensure_table(spark: SparkSession, database: str, spec: TableSpec) -> str:
     try:
         spark.sql(create)
     except AnalysisException as err:
+        if err.getCondition() != "DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION":
+            raise
+        if spark.catalog.tableExists(full):       # a run of another month made it meanwhile
+            return full
         location = table_location(spark, full)
-        if err.getCondition() != "DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION" or spark.catalog.tableExists(full) \
-                or not _creation_cut_short(spark, location):
+        if not _creation_cut_short(spark, location):
             raise
         get_logger("io").warning("%s: its folder held only the creating commit of a run stopped before the "
                                  "metastore knew the table; created again", full)

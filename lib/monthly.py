@@ -181,8 +181,8 @@ def run_month(spark: SparkSession, conf: Config, month: str, log, span: tuple[st
     steps = dict(_stages(*(span or (month, month)), month))
     done: list[tuple] = []
     failure: tuple[str, str] | None = None
-    for wave in ([(name, steps[name]) for name in names if name in steps] for names in WAVES):
-        runs = _run_wave(spark, conf, month, log, wave)
+    for names in WAVES:
+        runs = _run_wave(spark, conf, month, log, [(name, steps[name]) for name in names if name in steps])
         done += [run[:4] for run in runs]
         failure = next(((name, reason) for name, status, _, _, reason in runs if status == "FAILED"), None)
         if failure:

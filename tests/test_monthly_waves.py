@@ -20,7 +20,7 @@ def test_the_waves_hold_every_stage_once_in_order():
     assert [name for wave in monthly.WAVES for name in wave] == [name for name, _ in monthly.STAGES]
 
 
-def fake_stages(spark, broken: str | None = None) -> tuple[dict, tuple]:
+def fake_stages(broken: str | None = None) -> tuple[dict, tuple]:
     """Stages that each run a Spark job under their own stage name and record when they ran
     and the job name their thread saw; a wider wave's stages wait for each other at a
     barrier, which times out (a failed stage) unless they run side by side."""
@@ -29,7 +29,7 @@ def fake_stages(spark, broken: str | None = None) -> tuple[dict, tuple]:
                 for name in wave}
 
     def fake(name: str):
-        def step(_spark, _conf, _month, log) -> str:
+        def step(spark, _conf, _month, log) -> str:
             start = time.monotonic()
             with stage(log, f"fake {name}"):
                 spark.range(10).count()
@@ -44,7 +44,7 @@ def fake_stages(spark, broken: str | None = None) -> tuple[dict, tuple]:
 
 
 def test_a_waves_stages_run_side_by_side_each_under_its_own_name_after_the_wave_before(spark, conf, monkeypatch):
-    seen, stages = fake_stages(spark)
+    seen, stages = fake_stages()
     monkeypatch.setattr(monthly, "STAGES", stages)
     waves = dataclasses.replace(conf, database="waves")
     monthly.run_month(spark, waves, MONTH, get_logger("waves_test"))
@@ -57,7 +57,7 @@ def test_a_waves_stages_run_side_by_side_each_under_its_own_name_after_the_wave_
 
 
 def test_a_failed_stage_lets_its_wave_end_and_the_run_stops_there(spark, conf, monkeypatch):
-    seen, stages = fake_stages(spark, broken="uplift")
+    seen, stages = fake_stages(broken="uplift")
     monkeypatch.setattr(monthly, "STAGES", stages)
     waves = dataclasses.replace(conf, database="waves_failed")
     with pytest.raises(monthly.StageFailed, match=r"stage uplift failed \(RuntimeError: disk full\)"):
