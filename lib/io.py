@@ -74,13 +74,12 @@ def _creation_cut_short(spark: SparkSession, location: str) -> bool:
     the metastore's registration leaves (the table is not in the metastore, so Delta will
     not create it there again). A folder with data is never taken for one."""
     log = f"{location}/_delta_log"
-    first = read_text(spark, f"{log}/{0:020d}.json")
-    if first is None:           # not a Delta table's folder at all
+    actions = _commit_actions(spark, log, 0)
+    if actions is None:           # not a Delta table's folder at all
         return False
     commits = _commit_times(spark, log)
     if [version for version, _ in commits] != [0] or time.time() * 1000 - commits[0][1] < CREATOR_GRACE_MS:
         return False
-    actions = [json.loads(line) for line in first.splitlines()]
     return (any(a.get("commitInfo", {}).get("operation") == "CREATE TABLE" for a in actions)
             and not any("add" in a for a in actions))
 
@@ -105,7 +104,7 @@ def rows_written(spark: SparkSession, table: str, months: list[str]) -> int:
     when an overwrite neither writes nor removes a row."""
     log = f"{table_location(spark, table)}/_delta_log"
     for version in _commits(spark, log)[:50]:                                   # newest first
-        actions = (json.loads(line) for line in (read_text(spark, f"{log}/{version:020d}.json") or "").splitlines())
+        actions = _commit_actions(spark, log, version) or []
         info = next((a["commitInfo"] for a in actions if "commitInfo" in a), {})
         if set(re.findall(r"'([^']*)'", (info.get("operationParameters") or {}).get("predicate", ""))) == set(months):
             return int((info.get("operationMetrics") or {}).get("numOutputRows", 0))
@@ -179,6 +178,12 @@ def _commit_times(spark: SparkSession, log: str) -> list[tuple[int, int]]:
         entries = [(status.getPath().getName(), status.getModificationTime()) for status in fs.listStatus(hpath)]
     found = ((re.fullmatch(r"(\d{20})\.json", name), when) for name, when in entries)
     return sorted(((int(f.group(1)), when) for f, when in found if f), reverse=True)
+
+
+def _commit_actions(spark: SparkSession, log: str, version: int) -> list[dict] | None:
+    """The actions of one commit of a table's _delta_log folder; None when its file is not there."""
+    text = read_text(spark, f"{log}/{version:020d}.json")
+    return None if text is None else [json.loads(line) for line in text.splitlines()]
 
 
 def quote(text: str) -> str:
@@ -338,10 +343,9 @@ def _replay(spark: SparkSession, log: str, files: dict[str, str], since: int, ve
     one that rewrites a file in place (a deletion vector) removes and adds the same path."""
     files = dict(files)
     for v in range(since + 1, version + 1):
-        text = read_text(spark, f"{log}/{v:020d}.json") if v in commits else None
-        if text is None:
+        actions = _commit_actions(spark, log, v) if v in commits else None
+        if actions is None:
             return None
-        actions = [json.loads(line) for line in text.splitlines()]
         for path, _ in _data_files(a["remove"]["path"] for a in actions if "remove" in a):
             files.pop(path, None)
         files.update(_data_files(a["add"]["path"] for a in actions if "add" in a))
