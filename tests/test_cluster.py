@@ -3,8 +3,9 @@
 of a small province submitted through scripts/submit.sh with frozen jars (the air-gapped
 way), giving the same tables and charts as local mode; the Thrift Server serves the gold
 tables over JDBC (beeline) with their comments; a refresh killed between two table commits
-of a stage leaves every table readable and a re-run completes it. One month, the province's
-first: each run starts JVMs of its own, so the cluster's part is most of this module's time."""
+of a stage (submitted in local mode, conf/local.yaml's master) leaves every table readable and
+a re-run on the cluster completes it. One month, the province's first: each run starts JVMs of
+its own, so the cluster's part is most of this module's time."""
 from __future__ import annotations
 
 import json
@@ -91,11 +92,12 @@ def test_frozen_jars_are_checked_against_the_pinned_packages(tmp_path):
 
 @pytest.fixture(scope="module")
 def cluster_refresh(spark, conf, cluster, small_province, tmp_path_factory):
-    """The refresh through submit.sh on the cluster with frozen jars, killed (spark-submit,
-    its JVM and Python) once two tables of its ingest's publishing have committed, then
-    re-run; and meanwhile the same refresh in local mode in this session (database loc). Its
-    warehouse, jars, the re-run's output, and what the killed run left: each table read at
-    its last commit."""
+    """The refresh through submit.sh with frozen jars, killed (spark-submit, its JVM and
+    Python) once two tables of its ingest's publishing have committed, then re-run on the
+    cluster; and meanwhile the same refresh in this session (database loc). The killed run is
+    in local mode (conf/local.yaml's master): one JVM, where the cluster's would start three
+    to do the same. Its warehouse, jars, the re-run's output, and what the killed run left:
+    each table read at its last commit."""
     url, _, _ = cluster
     folder = tmp_path_factory.mktemp("cluster_run")
     frozen = script("freeze_jars.sh", folder / "jars")
@@ -107,7 +109,7 @@ def cluster_refresh(spark, conf, cluster, small_province, tmp_path_factory):
     with ThreadPoolExecutor(1) as pool:
         local = pool.submit(on_this_session(spark, monthly.main), job_args(
             conf, small_province, "loc", "--month", MONTH, "--ledger-start", MONTH))
-        run = subprocess.Popen([str(ROOT / "scripts" / "submit.sh"), "--master", url, *map(str, refresh)],
+        run = subprocess.Popen([str(ROOT / "scripts" / "submit.sh"), *map(str, refresh)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         seen = next((line for line in run.stdout if f"stage publish {MONTH}: start" in line), None)
         committed = seen is not None and wait_for_tables(warehouse, 2, run)
@@ -152,15 +154,14 @@ def assert_same_tables_as_local(spark, warehouse: Path) -> None:
 def test_monthly_refresh_on_the_cluster_equals_local_mode(spark, conf, cluster, cluster_refresh):
     _, ui_port, folder = cluster
     warehouse, _, output, _ = cluster_refresh
-    # the applications ran on the cluster's executors: the killed one, then the re-run
-    apps = sorted(master_state(ui_port)["completedapps"], key=lambda a: a["starttime"])
-    assert [a["name"] for a in apps] == ["wealth-monthly"] * 2
-    assert apps[-1]["state"] == "FINISHED" and apps[-1]["cores"] == 2
-    # each left its event log in the warehouse (conf paths.event_log_dir) for a History Server;
-    # the killed one's is still marked in progress
+    # the re-run ran on the cluster's executors
+    apps = master_state(ui_port)["completedapps"]
+    assert [(a["name"], a["state"], a["cores"]) for a in apps] == [("wealth-monthly", "FINISHED", 2)]
+    # each run left its event log in the warehouse (conf paths.event_log_dir) for a History
+    # Server; the killed one's (local mode) is still marked in progress
     events = warehouse / "_spark_events"
-    assert (events / f"eventlog_v2_{apps[-1]['id']}" / f"appstatus_{apps[-1]['id']}").is_file()
-    assert (events / f"eventlog_v2_{apps[0]['id']}" / f"appstatus_{apps[0]['id']}.inprogress").is_file()
+    assert (events / f"eventlog_v2_{apps[0]['id']}" / f"appstatus_{apps[0]['id']}").is_file()
+    assert len(list(events.glob("eventlog_v2_local-*/appstatus_local-*.inprogress"))) == 1
     assert f"monthly {MONTH}: succeeded" in output
     # the executors' JVMs log through the driver's scrubbing log4j setup (conf/log4j2.properties)
     commands = [p.read_text().splitlines()[0] for p in folder.glob("work/worker-*/app-*/*/stderr")]
