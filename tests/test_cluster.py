@@ -95,9 +95,9 @@ def cluster_refresh(spark, conf, cluster, small_province, tmp_path_factory):
     """The refresh through submit.sh with frozen jars, killed (spark-submit, its JVM and
     Python) once two tables of its ingest's publishing have committed, then re-run on the
     cluster; and meanwhile the same refresh in this session (database loc). The killed run is
-    in local mode (conf/local.yaml's master): one JVM, where the cluster's would start three
-    to do the same. Its warehouse, jars, the re-run's output, and what the killed run left:
-    each table read at its last commit."""
+    in local mode (conf/local.yaml's master, what submit.sh runs without --master), so both
+    ways of submitting run. Its warehouse, jars, the re-run's output, and what the killed run
+    left: each table read at its last commit."""
     url, _, _ = cluster
     folder = tmp_path_factory.mktemp("cluster_run")
     frozen = script("freeze_jars.sh", folder / "jars")
