@@ -24,6 +24,14 @@ LAUNCHED_BY_SPARK_SUBMIT = "PYSPARK_GATEWAY_PORT"
 DELTA_SETTINGS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    # Delta takes a table's next version by renaming a file into its _delta_log, counting on
+    # the rename to fail when another writer took that version first. A local disk's rename
+    # replaces the file instead, and Delta's default store for file: paths only checks before
+    # it renames: two threads of one driver committing one table at once (ingests of two
+    # months side by side) could both take a version, one's commit lost, or fail on the
+    # checksum file. This store makes the check and the rename one step in the driver. HDFS's
+    # rename is atomic: its paths keep the default.
+    "spark.delta.logStore.file.impl": "io.delta.storage.LocalLogStore",
 }
 
 
