@@ -68,10 +68,10 @@ def test_session_settings(spark):
 def test_of_writers_of_one_delta_commit_at_the_same_moment_exactly_one_wins_and_keeps_it(spark, tmp_path):
     """Delta's commit of a version is a rename into _delta_log that must fail for every writer
     but one. A local disk's rename replaces the file: under Delta's default store for file:
-    paths 18 of 500 such rounds ended with the version holding the actions of the writer told
-    it had lost, the winner's gone (what made F5 of test_faults fail now and then). Two
-    threads released together by a barrier, 100 rounds, through the store this session's
-    Delta uses."""
+    paths 18 of 500 such rounds went wrong, both writers told they had the version or it
+    holding the actions of the one told it had lost (what made F5 of test_faults fail now and
+    then). Two threads released together by a barrier, 100 rounds, through the store this
+    session's Delta uses."""
     jvm, table = spark._jvm, str(tmp_path / "t")                                      # noqa: SLF001
     spark.range(1).write.format("delta").save(table)
     store = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, table).store()  # noqa: SLF001
