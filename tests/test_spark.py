@@ -65,6 +65,11 @@ def test_session_settings(spark):
     assert spark.sparkContext.getCheckpointDir() is not None
 
 
+def delta_log(spark, path: str):
+    """The JVM DeltaLog of the Delta table at `path`, as this session's Delta keeps it."""
+    return spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)  # noqa: SLF001
+
+
 def test_of_writers_of_one_delta_commit_at_the_same_moment_exactly_one_wins_and_keeps_it(spark, tmp_path):
     """Delta's commit of a version is a rename into _delta_log that must fail for every writer
     but one. A local disk's rename replaces the file: under Delta's default store for file:
@@ -74,7 +79,7 @@ def test_of_writers_of_one_delta_commit_at_the_same_moment_exactly_one_wins_and_
     session's Delta uses."""
     jvm, table = spark._jvm, str(tmp_path / "t")                                      # noqa: SLF001
     spark.range(1).write.format("delta").save(table)
-    store = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, table).store()  # noqa: SLF001
+    store = delta_log(spark, table).store()
     hadoop, to_scala = spark._jsc.hadoopConfiguration(), jvm.scala.jdk.javaapi.CollectionConverters  # noqa: SLF001
     java_list, hadoop_path = jvm.java.util.ArrayList, jvm.org.apache.hadoop.fs.Path
     (tmp_path / "race").mkdir()
@@ -105,8 +110,7 @@ def test_of_writers_of_one_delta_commit_at_the_same_moment_exactly_one_wins_and_
 
 def latest_snapshot(spark, path: str):
     """The Delta table's snapshot as this session's own commits left it (up to date)."""
-    log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)  # noqa: SLF001
-    return log.unsafeVolatileSnapshot()
+    return delta_log(spark, path).unsafeVolatileSnapshot()
 
 
 def test_a_commit_does_not_rebuild_the_tables_state_in_our_time_zone(spark, tmp_path):
