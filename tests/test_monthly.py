@@ -66,18 +66,18 @@ def test_incremental_aum_equals_the_backfill(spark, refreshed):
 def test_failed_stage_stops_the_run_and_a_rerun_completes_it(spark, conf, churn_province, refreshed, monkeypatch,
                                                             caplog):
     _, written, first_report = refreshed
-    version = table_version(spark, "ret.prospect_external")   # written by the stage after tags
+    version = table_version(spark, "ret.prospect_external")   # written by a stage after aum
 
     def broken(*_):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(monthly_lib, "STAGES", tuple((n, broken if n == "tags" else f)
+    monkeypatch.setattr(monthly_lib, "STAGES", tuple((n, broken if n == "aum" else f)
                                                      for n, f in monthly_lib.STAGES))
     assert monthly.main(job_args(conf, churn_province, "ret", "--month", MONTH)) == 1
-    assert "stage tags failed (RuntimeError: disk full)" in caplog.text
+    assert "stage aum failed (RuntimeError: disk full)" in caplog.text
     failed = runs(spark)[-1]
-    assert (failed.status, failed.failed_stage, failed.error) == ("FAILED", "tags", "RuntimeError: disk full")
-    assert [s.stage for s in failed.stages] == ["ingest", "aum", "tags"]
-    assert table_version(spark, "ret.prospect_external") == version     # the run stopped at tags
+    assert (failed.status, failed.failed_stage, failed.error) == ("FAILED", "aum", "RuntimeError: disk full")
+    assert [s.stage for s in failed.stages] == ["ingest", "aum"]
+    assert table_version(spark, "ret.prospect_external") == version     # the run stopped at aum
     monkeypatch.undo()
     assert monthly.main(job_args(conf, churn_province, "ret", "--month", MONTH)) == 0
     assert runs(spark)[-1].status == "SUCCEEDED"

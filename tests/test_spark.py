@@ -130,6 +130,20 @@ def test_a_commit_does_not_rebuild_the_tables_state_in_our_time_zone(spark, tmp_
         assert append_rebuilds_the_state()
 
 
+def test_each_commits_checksum_file_is_written_through_the_file_system_based_manager(spark, tmp_path):
+    """DELTA_SETTINGS: each commit still writes its checksum file (N.crc, which spares readers
+    a rebuild of the table's state), through Spark's FileSystem-based checkpoint file manager,
+    not its default FileContext-based one, whose rename starts `readlink` processes."""
+    path = str(tmp_path / "t")
+    for _ in range(2):
+        spark.range(1).write.format("delta").mode("append").save(path)
+    assert sorted(p.name for p in (tmp_path / "t" / "_delta_log").glob("0*.crc")) == [f"{v:020d}.crc" for v in (0, 1)]
+    log = delta_log(spark, path)
+    managers = spark._jvm.org.apache.spark.sql.execution.streaming.checkpointing.CheckpointFileManager  # noqa: SLF001
+    writer = managers.create(log.logPath(), log.newDeltaHadoopConf())
+    assert writer.getClass().getSimpleName() == "FileSystemBasedCheckpointFileManager"
+
+
 def test_a_tables_list_of_files_is_one_partition_locally(spark, tmp_path):
     """conf/local.yaml's snapshotPartitions: Delta holds a table's state in one partition, so
     each query over it (the files a read needs, a commit's checks) is one task, not Delta's
