@@ -173,9 +173,26 @@ def test_monthly_refresh_on_the_cluster_equals_local_mode(spark, conf, cluster, 
                           for c in charts)
 
 
-def tsv_rows(text: str) -> list[list[str]]:
-    """beeline's tsv2 output, cells stripped (DESCRIBE pads them)."""
-    return [[cell.strip() for cell in line.split("\t")] for line in text.splitlines() if "\t" in line]
+# Each beeline starts two JVMs, so the queries that succeed go in one: their results, in order,
+# each under its header line
+QUERIES = {"SHOW TABLES IN clu": "namespace\ttableName\tisTemporary",
+           "SHOW DATABASES": "namespace",
+           "SELECT stat_month, tier, count(*) AS n FROM clu.customer_month_aum GROUP BY stat_month, tier "
+           "ORDER BY stat_month, tier": "stat_month\ttier\tn",
+           "DESCRIBE TABLE EXTENDED clu.customer_month_aum": "col_name\tdata_type\tcomment"}
+
+
+def results(text: str, headers: list[str]) -> list[list[list[str]]]:
+    """beeline's tsv2 output of several statements: each one's rows (its header first), cut
+    at the `headers` in order; cells stripped (DESCRIBE pads them)."""
+    out: list[list[list[str]]] = []
+    for line in text.splitlines():
+        if len(out) < len(headers) and line == headers[len(out)]:
+            out.append([])
+        if out and line:
+            out[-1].append([cell.strip() for cell in line.split("\t")])
+    assert len(out) == len(headers), text
+    return out
 
 
 def test_gold_tables_over_jdbc_from_the_thrift_server(spark, cluster_refresh, tmp_path):
@@ -186,25 +203,22 @@ def test_gold_tables_over_jdbc_from_the_thrift_server(spark, cluster_refresh, tm
     assert started.returncode == 0, started.stderr
     try:
         assert started.stdout.strip() == f"jdbc:hive2://127.0.0.1:{server['THRIFT_PORT']}"
-        tables = script("thriftserver.sh", "query", "SHOW TABLES IN clu", env=server)
-        listed = {row[1] for row in tsv_rows(tables.stdout)[1:]}
-        assert {"customer_month_aum", "customer_tags", "product_recommendation", "run_manifest"} <= listed
+        answered = script("thriftserver.sh", "query", "; ".join(QUERIES), env=server)
+        assert answered.returncode == 0, answered.stderr
+        tables, databases, tiers, described = results(answered.stdout, list(QUERIES.values()))
+        assert {"customer_month_aum", "customer_tags", "product_recommendation", "run_manifest"} <= {
+            row[1] for row in tables[1:]}
         # only the gold database: the silver one (personal data in clear) is neither listed nor reachable by path
-        databases = script("thriftserver.sh", "query", "SHOW DATABASES", env=server)
-        assert databases.stdout.split() == ["namespace", "clu", "default"]
+        assert databases == [["namespace"], ["clu"], ["default"]]
         by_path = script("thriftserver.sh", "query", f"SELECT count(*) FROM delta.`{warehouse}/clu_silver.db/t01_indpty_id`",
                          env=server)
         assert by_path.returncode != 0 and "TABLE_OR_VIEW_NOT_FOUND" in by_path.stderr + by_path.stdout
         # the gold rows, through JDBC, are the local run's
-        tiers = script("thriftserver.sh", "query", "SELECT stat_month, tier, count(*) AS n FROM clu.customer_month_aum "
-                       "GROUP BY stat_month, tier ORDER BY stat_month, tier", env=server)
         local = spark.sql("SELECT stat_month, tier, count(*) AS n FROM loc.customer_month_aum "
                           "GROUP BY stat_month, tier ORDER BY stat_month, tier").collect()
-        assert tsv_rows(tiers.stdout) == [["stat_month", "tier", "n"]] + [[r.stat_month, r.tier, str(r.n)]
-                                                                          for r in local]
+        assert tiers == [["stat_month", "tier", "n"]] + [[r.stat_month, r.tier, str(r.n)] for r in local]
         # with the comments of the metastore
-        described = script("thriftserver.sh", "query", "DESCRIBE TABLE EXTENDED clu.customer_month_aum", env=server)
-        described = {row[0]: row[1:] for row in tsv_rows(described.stdout)}   # column: type, comment
+        described = {row[0]: row[1:] for row in described}   # column: type, comment
         assert described["aum_month_end"] == ["decimal(18,2)",
                                               "AUM on the month's last day: deposit balances + Σ MONTH_END_BAL, CNY"]
         assert described["Comment"][0].startswith("Monthly AUM, three-month average, wealth tier")
