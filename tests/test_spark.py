@@ -134,11 +134,11 @@ def test_each_commits_checksum_file_is_written_through_the_file_system_based_man
     """DELTA_SETTINGS: each commit still writes its checksum file (N.crc, which spares readers
     a rebuild of the table's state), through Spark's FileSystem-based checkpoint file manager,
     not its default FileContext-based one, whose rename starts `readlink` processes."""
-    path = str(tmp_path / "t")
+    table = tmp_path / "t"
     for _ in range(2):
-        spark.range(1).write.format("delta").mode("append").save(path)
-    assert sorted(p.name for p in (tmp_path / "t" / "_delta_log").glob("0*.crc")) == [f"{v:020d}.crc" for v in (0, 1)]
-    log = delta_log(spark, path)
+        spark.range(1).write.format("delta").mode("append").save(str(table))
+    assert sorted(p.name for p in (table / "_delta_log").glob("0*.crc")) == [f"{v:020d}.crc" for v in (0, 1)]
+    log = delta_log(spark, str(table))
     managers = spark._jvm.org.apache.spark.sql.execution.streaming.checkpointing.CheckpointFileManager  # noqa: SLF001
     writer = managers.create(log.logPath(), log.newDeltaHadoopConf())
     assert writer.getClass().getSimpleName() == "FileSystemBasedCheckpointFileManager"
