@@ -186,10 +186,10 @@ def test_monthly_refresh_on_the_cluster_equals_local_mode(spark, conf, cluster, 
 
 # Each beeline starts two JVMs, so the queries that succeed go in one: their results, in order,
 # each under its header line
+TIERS = "SELECT stat_month, tier, count(*) AS n FROM {}.customer_month_aum GROUP BY stat_month, tier ORDER BY 1, 2"
 QUERIES = {"SHOW TABLES IN clu": "namespace\ttableName\tisTemporary",
            "SHOW DATABASES": "namespace",
-           "SELECT stat_month, tier, count(*) AS n FROM clu.customer_month_aum GROUP BY stat_month, tier "
-           "ORDER BY stat_month, tier": "stat_month\ttier\tn",
+           TIERS.format("clu"): "stat_month\ttier\tn",
            "DESCRIBE TABLE EXTENDED clu.customer_month_aum": "col_name\tdata_type\tcomment"}
 
 
@@ -225,8 +225,7 @@ def test_gold_tables_over_jdbc_from_the_thrift_server(spark, cluster_refresh, tm
                          env=server)
         assert by_path.returncode != 0 and "TABLE_OR_VIEW_NOT_FOUND" in by_path.stderr + by_path.stdout
         # the gold rows, through JDBC, are the local run's
-        local = spark.sql("SELECT stat_month, tier, count(*) AS n FROM loc.customer_month_aum "
-                          "GROUP BY stat_month, tier ORDER BY stat_month, tier").collect()
+        local = spark.sql(TIERS.format("loc")).collect()
         assert tiers == [["stat_month", "tier", "n"]] + [[r.stat_month, r.tier, str(r.n)] for r in local]
         # with the comments of the metastore
         described = {row[0]: row[1:] for row in described}   # column: type, comment
