@@ -51,9 +51,14 @@ def free_port() -> int:
 SHORT_LIVED_JVMS = {"JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1 -Xss16m"}
 
 
+def script_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a script this module runs: this process's, the short-lived JVMs'
+    setting, then `extra`."""
+    return {**os.environ, **SHORT_LIVED_JVMS, **(extra or {})}
+
+
 def script(*args, env=None, timeout=300) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ROOT / "scripts" / args[0]), *map(str, args[1:])],
-                          env={**os.environ, **SHORT_LIVED_JVMS, **(env or {})},
+    return subprocess.run([str(ROOT / "scripts" / args[0]), *map(str, args[1:])], env=script_env(env),
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -120,8 +125,8 @@ def cluster_refresh(spark, conf, cluster, small_province, tmp_path_factory):
         local = pool.submit(on_this_session(spark, monthly.main), job_args(
             conf, small_province, "loc", "--month", MONTH, "--ledger-start", MONTH))
         run = subprocess.Popen([str(ROOT / "scripts" / "submit.sh"), *map(str, refresh)],
-                               env={**os.environ, **SHORT_LIVED_JVMS}, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                               env=script_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
         seen = next((line for line in run.stdout if f"stage publish {MONTH}: start" in line), None)
         committed = seen is not None and wait_for_tables(warehouse, 2, run)
         os.killpg(run.pid, signal.SIGKILL)
