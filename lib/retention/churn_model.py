@@ -83,19 +83,21 @@ def class_weighted(df: DataFrame) -> DataFrame:
 
 def fit(train: DataFrame, inputs: list[str], reg: float, max_iter: int) -> PipelineModel:
     """The fitted pipeline on the labelled rows (with dummies); column `features` in, `scaled`,
-    `probability` out. The scaled rows are cached once for the regression's iterations, so
-    each pass reads them instead of assembling and scaling again; `tol` is the regression's
-    relative change of the loss at which it stops (1e-6 gives coefficients within 1e-5 of
-    a fit to 1e-9 in fewer passes: scripts/bench_churn.py)."""
+    `probability` out. The assembled rows are cached once: the scaler's pass fills the cache
+    and the regression's passes read it, scaling each row as they go (caching the scaled rows
+    instead assembles every row twice, a tenth slower: README, Churn model fit); `tol` is the
+    regression's relative change of the loss at which it stops (1e-6 gives coefficients
+    within 1e-5 of a fit to 1e-9 in fewer passes: scripts/bench_churn.py)."""
     assembler = VectorAssembler(inputCols=inputs, outputCol="features")
-    weighted = assembler.transform(class_weighted(train))
-    scaler = StandardScaler(inputCol="features", outputCol="scaled", withMean=True, withStd=True).fit(weighted)
-    scaled = scaler.transform(weighted).select("scaled", "label", "weight").persist(StorageLevel.MEMORY_AND_DISK)
+    assembled = (assembler.transform(class_weighted(train)).select("features", "label", "weight")
+                 .persist(StorageLevel.MEMORY_AND_DISK))
     try:
+        scaler = StandardScaler(inputCol="features", outputCol="scaled", withMean=True, withStd=True).fit(assembled)
         lr = LogisticRegression(featuresCol="scaled", labelCol="label", weightCol="weight", regParam=reg,
-                                elasticNetParam=0.0, standardization=False, maxIter=max_iter, tol=TOL).fit(scaled)
+                                elasticNetParam=0.0, standardization=False, maxIter=max_iter,
+                                tol=TOL).fit(scaler.transform(assembled))
     finally:
-        scaled.unpersist()
+        assembled.unpersist()
     return PipelineModel(stages=[assembler, scaler, lr])
 
 
